@@ -1,0 +1,1 @@
+"""Lambda code of the sign-in notifier. Standard library and boto3 only."""

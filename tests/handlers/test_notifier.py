@@ -1,0 +1,206 @@
+"""The notifier end to end against moto: what is stored, what is mailed, and what happens on failure."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from handlers import notifier
+from handlers.notifier import NotifierConfig, process_batch
+from tests.handlers.events import EVENT_NAMES, event, subscription_payload
+
+REGION = "us-east-1"
+
+
+class Aws:
+    """A table, an alert topic and a mailbox (an SQS queue subscribed to the topic)."""
+
+    def __init__(self) -> None:
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+        self.sns = boto3.client("sns", region_name=REGION)
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.dynamodb.create_table(
+            TableName="sign-ins",
+            KeySchema=[{"AttributeName": "eventId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "eventId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        self.topic_arn = self.sns.create_topic(Name="alerts")["TopicArn"]
+        self.mailbox_url = self.sqs.create_queue(QueueName="mailbox")["QueueUrl"]
+        mailbox_arn = self.sqs.get_queue_attributes(QueueUrl=self.mailbox_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=mailbox_arn)
+
+    def config(self, **changes) -> NotifierConfig:
+        values = {
+            "table_name": "sign-ins",
+            "topic_arn": self.topic_arn,
+            "timezone": "Asia/Tokyo",
+            "notify_on": "all",
+            "history_days": 90,
+        }
+        values.update(changes)
+        return NotifierConfig(**values)
+
+    def run(self, messages, **config_changes):
+        return process_batch(subscription_payload(messages), self.config(**config_changes), self.dynamodb, self.sns)
+
+    def mails(self) -> list[dict]:
+        found = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.mailbox_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                found.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.mailbox_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def item(self, event_id: str) -> dict | None:
+        return self.dynamodb.get_item(TableName="sign-ins", Key={"eventId": {"S": event_id}}).get("Item")
+
+    def item_count(self) -> int:
+        return self.dynamodb.scan(TableName="sign-ins", Select="COUNT")["Count"]
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        yield Aws()
+
+
+ATTEMPTS = [name for name in EVENT_NAMES if name not in ("exit_role", "identity_center_credential_success")]
+
+
+def test_every_sign_in_is_stored_and_every_attempt_mailed(aws):
+    result = aws.run([event(name) for name in EVENT_NAMES])
+
+    assert result.stored == len(EVENT_NAMES) == aws.item_count()
+    assert result.mailed == len(ATTEMPTS)
+    mails = aws.mails()
+    assert sorted(mail["Subject"] for mail in mails) == sorted(
+        notifier.render_subject(notifier.parse_signin_event(event(name))) for name in ATTEMPTS
+    )
+
+
+def test_stored_item_expires_ninety_days_after_the_sign_in(aws):
+    aws.run([event("iam_user_no_mfa_failure")])
+    item = aws.item("6d583a92-5743-4d93-bc2b-3efa0f3d30aa")
+    expected = datetime.fromisoformat("2021-01-31T09:20:43+00:00") + timedelta(days=90)
+    assert int(item["expiresAt"]["N"]) == int(expected.timestamp())
+    assert item["principalKind"]["S"] == "iam-user"
+    assert item["displayName"]["S"] == "hibino-dev"
+    assert item["outcome"]["S"] == "Failure"
+    assert item["mfaUsed"]["BOOL"] is False
+    assert [r["S"] for r in item["riskReasons"]["L"]] == ["failed sign-in", "no MFA"]
+    assert item["mail"]["S"] == "sent"
+    assert item["mailMessageId"]["S"]
+
+
+def test_history_days_setting_moves_the_expiry(aws):
+    aws.run([event("root_mfa_success")], history_days=7)
+    item = aws.item("0f6a04f5-812a-44ed-bb2c-c7c013299db8")
+    assert int(item["expiresAt"]["N"]) == int(datetime.fromisoformat("2021-02-07T08:33:01+00:00").timestamp())
+
+
+def test_mail_is_readable_text_in_the_configured_zone(aws):
+    aws.run([event("root_mfa_failure")])
+    (mail,) = aws.mails()
+    assert mail["Subject"] == "[!] Console sign-in FAILED: Root user root in 111122223333"
+    assert "When:             2021-01-31 17:50:23 Asia/Tokyo (2021-01-31 08:50:23 UTC)" in mail["Message"]
+    assert "Outcome:          Failure (Failed authentication)" in mail["Message"]
+
+
+def test_a_retried_batch_stores_nothing_twice_and_sends_no_second_mail(aws):
+    messages = [event(name) for name in EVENT_NAMES]
+    aws.run(messages)
+    first_mails = aws.mails()
+
+    again = aws.run(messages)
+
+    assert again.stored == 0 and again.duplicates == len(EVENT_NAMES) and again.mailed == 0
+    assert aws.mails() == []
+    assert len(first_mails) == len(ATTEMPTS)
+    assert aws.item_count() == len(EVENT_NAMES)
+
+
+def test_mail_owed_from_a_failed_attempt_is_sent_exactly_once_on_retry(aws):
+    sign_in = event("iam_user_mfa_failure")
+    broken = f"{aws.topic_arn}-does-not-exist"
+    with pytest.raises(ClientError):
+        aws.run([sign_in], topic_arn=broken)
+    assert aws.item(sign_in["eventID"])["mail"]["S"] == "pending"
+    assert aws.mails() == []
+
+    retry = aws.run([sign_in])
+    assert retry.duplicates == 1 and retry.mailed == 1
+    assert len(aws.mails()) == 1
+    assert aws.item(sign_in["eventID"])["mail"]["S"] == "sent"
+
+    assert aws.run([sign_in]).mailed == 0
+    assert aws.mails() == []
+
+
+def test_a_failing_table_fails_the_invocation_and_sends_nothing(aws):
+    with pytest.raises(ClientError) as caught:
+        aws.run([event("root_mfa_success")], table_name="no-such-table")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert aws.mails() == []
+
+
+def test_a_malformed_record_is_logged_and_skipped_but_its_neighbours_are_kept(aws, caplog):
+    before, after = event("root_mfa_success"), event("iam_user_no_mfa_failure")
+    broken = event("iam_user_mfa_success", eventTime="not-a-time")
+    with caplog.at_level(logging.WARNING, logger="login-monitoring.notifier"):
+        result = aws.run([before, "{truncated json", broken, after])
+
+    assert result.stored == 2 and result.mailed == 2
+    assert result.skipped == [
+        f"log event {36000000000000000000000000000000000000000000000000000001}",
+        broken["eventID"],
+    ]
+    assert aws.item(before["eventID"]) and aws.item(after["eventID"])
+    assert len(aws.mails()) == 2
+    assert broken["eventID"] in caplog.text and "not an ISO 8601 time" in caplog.text
+
+
+def test_control_messages_do_nothing(aws):
+    payload = subscription_payload(["CWL CONTROL MESSAGE: Checking health of destination"], "CONTROL_MESSAGE")
+    result = process_batch(payload, aws.config(), aws.dynamodb, aws.sns)
+    assert result.as_dict() == {"stored": 0, "duplicates": 0, "mailed": 0, "skipped": []}
+    assert aws.item_count() == 0
+
+
+def test_risky_policy_stores_everything_but_mails_only_what_needs_a_look(aws):
+    result = aws.run([event(name) for name in EVENT_NAMES], notify_on="risky")
+    subjects = {mail["Subject"] for mail in aws.mails()}
+
+    assert result.stored == len(EVENT_NAMES)
+    assert all(subject.startswith("[!] ") for subject in subjects)
+    assert "[!] Console sign-in succeeded: IAM user hibino-dev in 111122223333" in subjects  # no MFA
+    assert "[!] Console sign-in succeeded: Root user root in 111122223333" in subjects
+    assert not any("hibino in" in subject and "succeeded" in subject for subject in subjects)  # MFA, success
+    assert not any("OktaAdmin" in subject for subject in subjects)  # federated, MFA at the IdP
+    skipped = aws.item(event("saml_federated_success")["eventID"])
+    assert skipped["mail"]["S"] == "not-required"
+
+
+def test_handler_reads_its_settings_from_the_environment(aws, monkeypatch):
+    monkeypatch.setenv("TABLE_NAME", "sign-ins")
+    monkeypatch.setenv("TOPIC_ARN", aws.topic_arn)
+    monkeypatch.setenv("DISPLAY_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("NOTIFY_ON", "all")
+    monkeypatch.setenv("HISTORY_DAYS", "30")
+    monkeypatch.setattr(notifier, "_clients", {"dynamodb": aws.dynamodb, "sns": aws.sns})
+
+    response = notifier.handler(subscription_payload([event("switch_role_success")]), None)
+
+    assert response == {"stored": 1, "duplicates": 0, "mailed": 1, "skipped": []}
+    (mail,) = aws.mails()
+    assert "2021-01-31 12:14:42 Europe/Berlin" in mail["Message"]
