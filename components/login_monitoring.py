@@ -1,0 +1,97 @@
+"""LoginMonitoring: everything one account/region stack needs, as one component."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.alert_topic import AlertTopic, AlertTopicArgs
+from components.aws_context import AwsContext
+from components.failed_signin_alarm import FailedSignInAlarm, FailedSignInAlarmArgs
+from components.settings import LoginMonitoringArgs
+from components.signin_notifier import SignInNotifier, SignInNotifierArgs
+from components.trail import CloudTrailLogging, TrailArgs
+
+
+class LoginMonitoring(pulumi.ComponentResource):
+    log_group_name: pulumi.Output[str]
+    alert_topic_arn: pulumi.Output[str]
+    failed_sign_in_alarm_arn: pulumi.Output[str]
+    notifier_function_arn: pulumi.Output[str]
+    sign_in_table_name: pulumi.Output[str]
+    failed_events_queue_url: pulumi.Output[str]
+    trail_arn: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: LoginMonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("loginmonitoring:index:LoginMonitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = AwsContext.lookup(self)
+
+        if args.trail_mode == "create":
+            trail = CloudTrailLogging(
+                f"{name}-cloudtrail",
+                TrailArgs(
+                    context=ctx,
+                    trail_name=f"{name}-{pulumi.get_stack()}",
+                    log_retention_days=args.trail_log_retention_days,
+                    bucket_expiration_days=args.trail_bucket_expiration_days,
+                    events=args.trail_events,
+                ),
+                opts=child,
+            )
+            log_group_name, log_group_arn, self.trail_arn = trail.log_group_name, trail.log_group_arn, trail.trail_arn
+        else:
+            # An existing trail already delivers here; this stack only watches the group.
+            log_group_name = pulumi.Output.from_input(args.existing_log_group_name)
+            log_group_arn = ctx.log_group_arn(args.existing_log_group_name)
+            self.trail_arn = None
+
+        alert_topic = AlertTopic(
+            f"{name}-alerts",
+            AlertTopicArgs(context=ctx, emails=args.alert_emails, encrypt=args.encrypt_alert_topic),
+            opts=child,
+        )
+        failed_sign_ins = FailedSignInAlarm(
+            f"{name}-failed-sign-ins",
+            FailedSignInAlarmArgs(
+                log_group_name=log_group_name,
+                topic_arn=alert_topic.topic_arn,
+                threshold=args.failed_sign_in_threshold,
+                window_seconds=args.failed_sign_in_window_seconds,
+            ),
+            opts=child,
+        )
+        notifier = SignInNotifier(
+            f"{name}-sign-in-notifier",
+            SignInNotifierArgs(
+                context=ctx,
+                log_group_name=log_group_name,
+                log_group_arn=log_group_arn,
+                topic_arn=alert_topic.topic_arn,
+                topic_key_arn=alert_topic.key_arn,
+                display_timezone=args.display_timezone,
+                notify_on=args.notify_on,
+                history_days=args.sign_in_history_days,
+                log_retention_days=args.notifier_log_retention_days,
+            ),
+            opts=child,
+        )
+        alert_topic.attach_policy([notifier.role_arn])
+
+        self.log_group_name = log_group_name
+        self.alert_topic_arn = alert_topic.topic_arn
+        self.failed_sign_in_alarm_arn = failed_sign_ins.alarm_arn
+        self.notifier_function_arn = notifier.function_arn
+        self.sign_in_table_name = notifier.table_name
+        self.failed_events_queue_url = notifier.failed_events_queue_url
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Input]:
+        return {
+            "logGroupName": self.log_group_name,
+            "trailArn": self.trail_arn,
+            "alertTopicArn": self.alert_topic_arn,
+            "failedSignInAlarmArn": self.failed_sign_in_alarm_arn,
+            "notifierFunctionArn": self.notifier_function_arn,
+            "signInTableName": self.sign_in_table_name,
+            "failedEventsQueueUrl": self.failed_events_queue_url,
+        }

@@ -1,0 +1,198 @@
+"""Stack settings: read once from Pulumi config, checked before any resource exists.
+
+Under `pulumi` the defaults come from the `config:` block of Pulumi.yaml; the
+dataclass defaults below serve programs that build the component directly, and a
+test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pulumi
+
+CONFIG_NAMESPACE = "login-monitoring"
+
+TRAIL_MODES = ("create", "existing")
+TRAIL_EVENT_SCOPES = ("write", "all")
+NOTIFY_POLICIES = ("all", "risky")
+# The values CloudWatch Logs accepts for a log group's retention; 0 means never expire.
+LOG_RETENTION_DAYS = (
+    0,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+MAX_ALARM_WINDOW_SECONDS = 86_400
+_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;.]+$")
+_LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_\-/.#]{1,512}$")
+
+
+class SettingsError(pulumi.RunError):
+    """One or more stack config values are wrong; each problem names its key."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {CONFIG_NAMESPACE}:{key}: {message}" for key, message in problems)
+        super().__init__(f"invalid stack configuration:\n{lines}")
+
+
+@dataclass(frozen=True)
+class LoginMonitoringArgs:
+    """What one LoginMonitoring component needs. Field names mirror the config keys."""
+
+    alert_emails: tuple[str, ...]
+    trail_mode: str = "create"
+    existing_log_group_name: str = ""
+    trail_events: str = "write"
+    trail_log_retention_days: int = 365
+    trail_bucket_expiration_days: int = 365
+    failed_sign_in_threshold: int = 5
+    failed_sign_in_window_seconds: int = 900
+    notify_on: str = "all"
+    display_timezone: str = "UTC"
+    sign_in_history_days: int = 90
+    notifier_log_retention_days: int = 30
+    encrypt_alert_topic: bool = True
+
+    def __post_init__(self) -> None:
+        problems = list(_check(self))
+        if problems:
+            raise SettingsError(problems)
+
+
+def _check(args: LoginMonitoringArgs):
+    if not args.alert_emails:
+        yield "alertEmails", 'at least one mail recipient is required, e.g. ["security@example.com"]'
+    for address in args.alert_emails:
+        if not _EMAIL.match(address):
+            yield "alertEmails", f"{address!r} is not a mail address"
+    if args.trail_mode not in TRAIL_MODES:
+        yield "trailMode", f"must be one of {', '.join(TRAIL_MODES)}, got {args.trail_mode!r}"
+    if args.trail_mode == "existing":
+        if not args.existing_log_group_name:
+            yield (
+                "existingLogGroupName",
+                "is required when trailMode is 'existing': the log group your trail delivers to",
+            )
+        elif not _LOG_GROUP_NAME.match(args.existing_log_group_name):
+            yield "existingLogGroupName", f"{args.existing_log_group_name!r} is not a valid log group name"
+    elif args.trail_mode == "create" and args.existing_log_group_name:
+        yield "existingLogGroupName", "is only used with trailMode 'existing'; remove it or set trailMode"
+    if args.trail_events not in TRAIL_EVENT_SCOPES:
+        yield "trailEvents", f"must be one of {', '.join(TRAIL_EVENT_SCOPES)}, got {args.trail_events!r}"
+    for key, value in (
+        ("trailLogRetentionDays", args.trail_log_retention_days),
+        ("notifierLogRetentionDays", args.notifier_log_retention_days),
+    ):
+        if value not in LOG_RETENTION_DAYS:
+            yield key, f"{value} is not a retention CloudWatch Logs accepts; use one of {LOG_RETENTION_DAYS}"
+    for key, value in (
+        ("trailBucketExpirationDays", args.trail_bucket_expiration_days),
+        ("signInHistoryDays", args.sign_in_history_days),
+    ):
+        if value < 1:
+            yield key, f"must be at least 1 day, got {value}"
+    if args.failed_sign_in_threshold < 1:
+        yield "failedSignInThreshold", f"must be at least 1, got {args.failed_sign_in_threshold}"
+    window = args.failed_sign_in_window_seconds
+    if window < 60 or window % 60 or window > MAX_ALARM_WINDOW_SECONDS:
+        yield (
+            "failedSignInWindowSeconds",
+            (f"must be a whole number of minutes between 60 and {MAX_ALARM_WINDOW_SECONDS} seconds, got {window}"),
+        )
+    if args.notify_on not in NOTIFY_POLICIES:
+        yield "notifyOn", f"must be one of {', '.join(NOTIFY_POLICIES)}, got {args.notify_on!r}"
+    try:
+        ZoneInfo(args.display_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield "displayTimezone", f"{args.display_timezone!r} is not an IANA time zone name such as 'Asia/Tokyo'"
+
+
+def _parse_int(raw: str) -> int:
+    if isinstance(raw, bool):
+        raise ValueError
+    return int(str(raw).strip())
+
+
+def _parse_bool(raw: str) -> bool:
+    text = str(raw).strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError
+    return text == "true"
+
+
+def _parse_string_list(raw: str) -> tuple[str, ...]:
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError
+    unique: dict[str, str] = {}
+    for item in value:
+        unique.setdefault(item.strip().lower(), item.strip())
+    return tuple(unique.values())
+
+
+# config key -> (field name, parser, what the value must look like)
+_KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
+    "alertEmails": ("alert_emails", _parse_string_list, "a list of mail addresses"),
+    "trailMode": ("trail_mode", str, "a string"),
+    "existingLogGroupName": ("existing_log_group_name", str, "a string"),
+    "trailEvents": ("trail_events", str, "a string"),
+    "trailLogRetentionDays": ("trail_log_retention_days", _parse_int, "a whole number"),
+    "trailBucketExpirationDays": ("trail_bucket_expiration_days", _parse_int, "a whole number"),
+    "failedSignInThreshold": ("failed_sign_in_threshold", _parse_int, "a whole number"),
+    "failedSignInWindowSeconds": ("failed_sign_in_window_seconds", _parse_int, "a whole number"),
+    "notifyOn": ("notify_on", str, "a string"),
+    "displayTimezone": ("display_timezone", str, "a string"),
+    "signInHistoryDays": ("sign_in_history_days", _parse_int, "a whole number"),
+    "notifierLogRetentionDays": ("notifier_log_retention_days", _parse_int, "a whole number"),
+    "encryptAlertTopic": ("encrypt_alert_topic", _parse_bool, "true or false"),
+}
+CONFIG_KEYS = tuple(_KEYS)
+
+
+def load_settings(get: Callable[[str], str | None]) -> LoginMonitoringArgs:
+    """Build validated args from a config getter such as `pulumi.Config().get`."""
+    values: dict[str, object] = {}
+    problems: list[tuple[str, str]] = []
+    for key, (attribute, parse, expected) in _KEYS.items():
+        raw = get(key)
+        if raw is None:
+            continue
+        try:
+            values[attribute] = parse(raw)
+        except (ValueError, TypeError, json.JSONDecodeError):
+            problems.append((key, f"must be {expected}, got {raw!r}"))
+    values.setdefault("alert_emails", ())
+    if problems:
+        # Report type errors together with whatever else is wrong in the values that did parse.
+        failed = {key for key, _ in problems}
+        try:
+            LoginMonitoringArgs(**values)
+        except SettingsError as later:
+            problems += [problem for problem in later.problems if problem[0] not in failed]
+        raise SettingsError(problems)
+    return LoginMonitoringArgs(**values)

@@ -1,0 +1,183 @@
+"""Sign-in notifier: subscription filter -> Lambda -> history table + readable mail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws_context import AwsContext, with_stream_suffix
+from components.lambda_package import HANDLER, handler_archive
+from components.policies import allow, assume_role_by, document
+from handlers.signin_events import subscription_filter_pattern
+
+LAMBDA_RUNTIME = "python3.13"
+# CloudWatch Logs invokes asynchronously: Lambda retries twice, then hands the event to the queue.
+RETRY_ATTEMPTS = 2
+FAILED_EVENT_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SignInNotifierArgs:
+    context: AwsContext
+    log_group_name: pulumi.Input[str]
+    log_group_arn: pulumi.Input[str]
+    topic_arn: pulumi.Input[str]
+    topic_key_arn: pulumi.Input[str] | None
+    display_timezone: str = "UTC"
+    notify_on: str = "all"
+    history_days: int = 90
+    log_retention_days: int = 30
+
+
+class SignInNotifier(pulumi.ComponentResource):
+    function_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    table_name: pulumi.Output[str]
+    failed_events_queue_url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: SignInNotifierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("loginmonitoring:index:SignInNotifier", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        table = aws.dynamodb.Table(
+            f"{name}-history",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="eventId",
+            attributes=[aws.dynamodb.TableAttributeArgs(name="eventId", type="S")],
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name="expiresAt", enabled=True),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            opts=child,
+        )
+        failed_events = aws.sqs.Queue(
+            f"{name}-failed-events",
+            message_retention_seconds=FAILED_EVENT_RETENTION_SECONDS,
+            sqs_managed_sse_enabled=True,
+            opts=child,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            description="Runs the login-monitoring sign-in notifier.",
+            assume_role_policy=assume_role_by("lambda.amazonaws.com"),
+            opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=notifier_policy(
+                table_arn=table.arn,
+                topic_arn=args.topic_arn,
+                topic_key_arn=args.topic_key_arn,
+                log_group_arn=log_group.arn,
+                failed_events_arn=failed_events.arn,
+            ),
+            opts=child,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            description="Stores and mails AWS console sign-in events (login-monitoring).",
+            runtime=LAMBDA_RUNTIME,
+            architectures=["arm64"],
+            handler=HANDLER,
+            code=handler_archive(),
+            role=role.arn,
+            memory_size=256,
+            timeout=120,
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={
+                    "TABLE_NAME": table.name,
+                    "TOPIC_ARN": args.topic_arn,
+                    "DISPLAY_TIMEZONE": args.display_timezone,
+                    "NOTIFY_ON": args.notify_on,
+                    "HISTORY_DAYS": str(args.history_days),
+                }
+            ),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON", log_group=log_group.name, application_log_level="INFO", system_log_level="WARN"
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+        )
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-retries",
+            function_name=function.name,
+            maximum_retry_attempts=RETRY_ATTEMPTS,
+            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                    destination=failed_events.arn
+                ),
+            ),
+            opts=child,
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-invoke-from-logs",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="logs.amazonaws.com",
+            source_arn=with_stream_suffix(args.log_group_arn),
+            source_account=args.context.account_id,
+            opts=child,
+        )
+        aws.cloudwatch.LogSubscriptionFilter(
+            f"{name}-subscription",
+            log_group=args.log_group_name,
+            filter_pattern=subscription_filter_pattern(),
+            destination_arn=function.arn,
+            # CloudWatch Logs tests the destination when the filter is created.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        # An event that failed every retry waits in the queue; say so rather than let it sit unseen.
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-failed-events-alarm",
+            alarm_description="Sign-in events the notifier could not process wait in its failed-events queue.",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": failed_events.name},
+            statistic="Maximum",
+            period=300,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[args.topic_arn],
+            ok_actions=[args.topic_arn],
+            opts=child,
+        )
+
+        self.function_arn = function.arn
+        self.role_arn = role.arn
+        self.table_name = table.name
+        self.failed_events_queue_url = failed_events.url
+        self.register_outputs(
+            {
+                "functionArn": self.function_arn,
+                "roleArn": self.role_arn,
+                "tableName": self.table_name,
+                "failedEventsQueueUrl": self.failed_events_queue_url,
+            }
+        )
+
+
+def notifier_policy(
+    *,
+    table_arn: pulumi.Input[str],
+    topic_arn: pulumi.Input[str],
+    topic_key_arn: pulumi.Input[str] | None,
+    log_group_arn: pulumi.Input[str],
+    failed_events_arn: pulumi.Input[str],
+) -> pulumi.Output[str]:
+    statements = [
+        allow("WriteOwnHistory", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
+        allow("MailThroughAlertTopic", ["sns:Publish"], [topic_arn]),
+        allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [with_stream_suffix(log_group_arn)]),
+        allow("KeepFailedEvents", ["sqs:SendMessage"], [failed_events_arn]),
+    ]
+    if topic_key_arn is not None:
+        statements.append(allow("EncryptForAlertTopic", ["kms:GenerateDataKey*", "kms:Decrypt"], [topic_key_arn]))
+    return document(*statements)

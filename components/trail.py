@@ -1,0 +1,193 @@
+"""A multi-region CloudTrail trail delivering to a locked-down bucket and a CloudWatch Logs group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws_context import AwsContext, with_stream_suffix
+from components.policies import allow, assume_role_by, document
+
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class TrailArgs:
+    context: AwsContext
+    trail_name: str
+    log_retention_days: int
+    bucket_expiration_days: int
+    # "write" records management write events only (sign-ins included); "all" adds reads.
+    events: str = "write"
+
+
+class CloudTrailLogging(pulumi.ComponentResource):
+    log_group_name: pulumi.Output[str]
+    log_group_arn: pulumi.Output[str]
+    trail_arn: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: TrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("loginmonitoring:index:CloudTrailLogging", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ctx = args.context
+        trail_arn = ctx.arn("cloudtrail", f"trail/{args.trail_name}")
+
+        bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=False, opts=child)
+        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-bucket-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-bucket-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        ownership = aws.s3.BucketOwnershipControls(
+            f"{name}-bucket-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        # Versioning keeps an overwritten or deleted log file recoverable until the lifecycle expires it.
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-bucket-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-bucket-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-trail-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.bucket_expiration_days),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=args.bucket_expiration_days
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        bucket_policy = aws.s3.BucketPolicy(
+            f"{name}-bucket-policy",
+            bucket=bucket.id,
+            policy=trail_bucket_policy(bucket.arn, trail_arn, ctx.account_id),
+            # Put the policy after the public access block so the two never race.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership, encryption]),
+        )
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-log-group",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-delivery-role",
+            description="Lets CloudTrail deliver this stack's trail to its CloudWatch Logs group.",
+            assume_role_policy=assume_role_by(CLOUDTRAIL),
+            opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-delivery-policy",
+            role=role.id,
+            policy=document(
+                allow(
+                    "DeliverTrailToItsLogGroup",
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    [pulumi.Output.concat(log_group.arn, ":log-stream:*")],
+                )
+            ),
+            opts=child,
+        )
+
+        trail = aws.cloudtrail.Trail(
+            f"{name}-trail",
+            name=args.trail_name,
+            s3_bucket_name=bucket.id,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            cloud_watch_logs_group_arn=with_stream_suffix(log_group.arn),
+            cloud_watch_logs_role_arn=role.arn,
+            advanced_event_selectors=[management_event_selector(args.events)],
+            # CloudTrail checks bucket access and log delivery when the trail is created.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy, role_policy]),
+        )
+
+        self.log_group_name = log_group.name
+        self.log_group_arn = log_group.arn
+        self.trail_arn = trail.arn
+        self.bucket_name = bucket.id
+        self.register_outputs(
+            {
+                "logGroupName": self.log_group_name,
+                "logGroupArn": self.log_group_arn,
+                "trailArn": self.trail_arn,
+                "bucketName": self.bucket_name,
+            }
+        )
+
+
+def management_event_selector(events: str) -> aws.cloudtrail.TrailAdvancedEventSelectorArgs:
+    selectors = [
+        aws.cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs(field="eventCategory", equals=["Management"])
+    ]
+    name = "Management events"
+    if events == "write":
+        selectors.append(aws.cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs(field="readOnly", equals=["false"]))
+        name = "Management write events"
+    return aws.cloudtrail.TrailAdvancedEventSelectorArgs(name=name, field_selectors=selectors)
+
+
+def trail_bucket_policy(
+    bucket_arn: pulumi.Input[str], trail_arn: pulumi.Input[str], account_id: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    from_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
+    return document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "CloudTrailAclCheck",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn,
+            "Condition": from_this_trail,
+        },
+        {
+            "Sid": "CloudTrailWrite",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "s3:PutObject",
+            "Resource": pulumi.Output.concat(bucket_arn, "/AWSLogs/", account_id, "/*"),
+            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}},
+        },
+    )
