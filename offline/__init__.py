@@ -1,0 +1,1 @@
+"""Run the real program without AWS credentials or the Pulumi CLI."""

@@ -1,0 +1,230 @@
+"""A fake Pulumi engine: runs the real program in-process and records what it registers.
+
+Used by the offline plan and by the tests. Resource outputs are filled the way AWS
+would fill them (names, ARNs, URLs) so policies and wiring can be inspected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+
+from offline.stack_config import PROJECT_DIR, StackConfig
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class ResourceRecord:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    dependencies: tuple[str, ...]
+
+
+@dataclass
+class ProgramRun:
+    project: str
+    stack: str
+    account_id: str
+    region: str
+    resources: list[ResourceRecord] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_token: str) -> list[ResourceRecord]:
+        return [resource for resource in self.resources if resource.type == type_token]
+
+    def one(self, type_token: str) -> ResourceRecord:
+        found = self.of_type(type_token)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_token}, found {len(found)}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> ResourceRecord:
+        return next(resource for resource in self.resources if resource.urn == urn)
+
+    def children(self, parent: ResourceRecord) -> list[ResourceRecord]:
+        return [resource for resource in self.resources if resource.parent == parent.urn]
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class AwsLikeMocks(pulumi.runtime.Mocks):
+    """Fills computed outputs the way AWS names things, so ARNs in policies read true."""
+
+    def __init__(self, account_id: str, region: str) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.partition = partition_of(region)
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": self.account_id,
+                "arn": f"arn:{self.partition}:iam::{self.account_id}:user/offline",
+                "userId": "AIDAOFFLINEPLAN",
+                "id": self.account_id,
+            }
+        if args.token == "aws:index/getRegion:getRegion":
+            return {
+                "name": self.region,
+                "region": self.region,
+                "id": self.region,
+                "description": self.region,
+                "endpoint": f"ec2.{self.region}.amazonaws.com",
+            }
+        if args.token == "aws:index/getPartition:getPartition":
+            return {
+                "partition": self.partition,
+                "dnsSuffix": "amazonaws.com",
+                "id": self.partition,
+                "reverseDnsPrefix": "com.amazonaws",
+            }
+        raise NotImplementedError(f"the offline engine has no answer for the invoke {args.token}")
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        state = dict(args.inputs)
+        name = args.inputs.get("name") or _physical_name(args.name)
+        arn = self._arn_for(args.typ, name, args.inputs, state)
+        if arn:
+            state.setdefault("arn", arn)
+        resource_id = state.pop("_id", None) or name
+        return resource_id, state
+
+    def _arn_for(self, typ: str, name: str, inputs: dict, state: dict) -> str | None:
+        p, r, a = self.partition, self.region, self.account_id
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = inputs.get("bucket") or name.lower()
+            state.update(bucket=bucket, _id=bucket)
+            return f"arn:{p}:s3:::{bucket}"
+        if typ == "aws:sns/topic:Topic":
+            state["name"] = name
+            return f"arn:{p}:sns:{r}:{a}:{name}"
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            state["name"] = name
+            return f"arn:{p}:logs:{r}:{a}:log-group:{name}"
+        if typ == "aws:iam/role:Role":
+            state.update(name=name, uniqueId="AROAOFFLINE" + name.upper()[:10])
+            return f"arn:{p}:iam::{a}:role/{name}"
+        if typ == "aws:dynamodb/table:Table":
+            state["name"] = name
+            return f"arn:{p}:dynamodb:{r}:{a}:table/{name}"
+        if typ == "aws:sqs/queue:Queue":
+            url = f"https://sqs.{r}.amazonaws.com/{a}/{name}"
+            state.update(name=name, url=url, _id=url)
+            return f"arn:{p}:sqs:{r}:{a}:{name}"
+        if typ == "aws:lambda/function:Function":
+            state["name"] = name
+            return f"arn:{p}:lambda:{r}:{a}:function:{name}"
+        if typ == "aws:kms/key:Key":
+            key_id = _uuid_like(name)
+            state.update(keyId=key_id, _id=key_id)
+            return f"arn:{p}:kms:{r}:{a}:key/{key_id}"
+        if typ == "aws:cloudtrail/trail:Trail":
+            return f"arn:{p}:cloudtrail:{r}:{a}:trail/{name}"
+        if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state["name"] = name
+            return f"arn:{p}:cloudwatch:{r}:{a}:alarm:{name}"
+        if typ == "aws:sns/topicSubscription:TopicSubscription":
+            return f"{inputs.get('topic', '')}:{_uuid_like(name)}"
+        return None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps each registration's parent and dependencies, which the mocks alone never see."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, records: list[ResourceRecord]) -> None:
+        super().__init__(mocks)
+        self.records = records
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            registration = self.resources.get(response.urn)
+            self.records.append(
+                ResourceRecord(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    custom=request.custom,
+                    inputs=rpc.deserialize_properties(request.object),
+                    state=dict(registration.state) if registration else {},
+                    dependencies=tuple(request.dependencies),
+                )
+            )
+        return response
+
+
+def run_program(
+    config: StackConfig,
+    *,
+    project_dir: Path = PROJECT_DIR,
+    account_id: str | None = None,
+    region: str | None = None,
+    records: list[ResourceRecord] | None = None,
+) -> ProgramRun:
+    """Run `__main__.py` under the fake engine with the given stack config; raise what the program raises.
+
+    `records`, when given, receives each registration as it happens, so a caller can
+    see what was registered even when the program fails.
+    """
+    region = region or config.get("aws:region") or DEFAULT_REGION
+    account_id = account_id or _first_allowed_account(config) or DEFAULT_ACCOUNT_ID
+    mocks = AwsLikeMocks(account_id, region)
+    monitor = RecordingMonitor(mocks, records if records is not None else [])
+
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=config.project, stack=config.stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config.values), [])
+    run = ProgramRun(project=config.project, stack=config.stack, account_id=account_id, region=region)
+
+    def program():
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        stack = settings.get_root_resource()
+        return pulumi.Output.from_input(dict(stack.outputs)).apply(run.outputs.update)
+
+    pulumi.runtime.test(program)()
+    run.resources = monitor.records
+    return run
+
+
+def _first_allowed_account(config: StackConfig) -> str | None:
+    import json
+
+    raw = config.get("aws:allowedAccountIds")
+    if not raw:
+        return None
+    try:
+        accounts = json.loads(raw)
+    except ValueError:
+        return None
+    return str(accounts[0]) if accounts else None
+
+
+def _physical_name(logical: str) -> str:
+    # Pulumi auto-names resources "<logical name>-<7 random characters>"; keep it deterministic here.
+    return f"{logical}-{hashlib.sha256(logical.encode()).hexdigest()[:7]}"
+
+
+def _uuid_like(seed: str) -> str:
+    digest = hashlib.sha256(seed.encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"

@@ -1,0 +1,85 @@
+"""Stack config as the Pulumi CLI would hand it to the program.
+
+The CLI merges the defaults declared in Pulumi.yaml with the stack file's values
+and passes every value as a string (lists as JSON). The offline runs do the same,
+so the program reads config exactly as it does under `pulumi preview`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class StackConfigError(Exception):
+    """The project or stack file cannot be read."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    project: str
+    stack: str
+    values: dict[str, str]
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self.values.get(key, default)
+
+
+def load_stack_config(
+    stack: str, project_dir: Path = PROJECT_DIR, overrides: dict[str, Any] | None = None
+) -> StackConfig:
+    project_file = _read_yaml(project_dir / "Pulumi.yaml")
+    project = project_file.get("name")
+    if not isinstance(project, str):
+        raise StackConfigError(f"{project_dir / 'Pulumi.yaml'} has no project name")
+    values = {}
+    for key, declaration in (project_file.get("config") or {}).items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(declaration, dict) and "default" in declaration:
+            values[full_key] = declaration["default"]
+        elif not isinstance(declaration, dict):
+            values[full_key] = declaration
+
+    stack_path = project_dir / f"Pulumi.{stack}.yaml"
+    if not stack_path.exists():
+        known = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+        raise StackConfigError(f"no stack file {stack_path.name}; stacks here: {', '.join(known) or 'none'}")
+    for key, value in ((_read_yaml(stack_path).get("config")) or {}).items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and "secure" in value:
+            raise StackConfigError(f"{full_key} is a secret; the offline plan cannot decrypt it")
+        values[full_key] = value
+    values.update(overrides or {})
+    return StackConfig(
+        project=project, stack=stack, values={key: as_config_string(value) for key, value in values.items()}
+    )
+
+
+def as_config_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value)
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StackConfigError(f"{path} does not exist") from None
+    except yaml.YAMLError as error:
+        raise StackConfigError(f"{path} is not valid YAML: {error}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise StackConfigError(f"{path} must hold a mapping at the top level")
+    return document

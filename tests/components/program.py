@@ -1,0 +1,28 @@
+"""Run the real program under the fake engine with the example stack plus overrides."""
+
+from __future__ import annotations
+
+import json
+
+from offline.engine import ProgramRun, ResourceRecord, run_program
+from offline.stack_config import load_stack_config
+
+NS = "login-monitoring"
+
+
+def run_stack(stack: str = "dev", **overrides) -> ProgramRun:
+    """Overrides use config key names without the namespace: run_stack(trailMode="existing")."""
+    values = {key if ":" in key else f"{NS}:{key}": value for key, value in overrides.items()}
+    return run_program(load_stack_config(stack, overrides=values))
+
+
+def statements(resource: ResourceRecord, key: str = "policy") -> list[dict]:
+    return json.loads(resource.inputs[key])["Statement"]
+
+
+def statement(resource: ResourceRecord, sid: str, key: str = "policy") -> dict:
+    return next(s for s in statements(resource, key) if s.get("Sid") == sid)
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,344 @@
+"""The whole program, as `pulumi up` would register it, for the example stack."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.failed_signin_alarm import FAILED_SIGN_IN_PATTERN
+from components.settings import SettingsError
+from handlers.signin_events import subscription_filter_pattern
+from offline.engine import run_program
+from offline.stack_config import load_stack_config
+from tests.components.program import as_list, run_stack, statement, statements
+
+TABLE = "aws:dynamodb/table:Table"
+FUNCTION = "aws:lambda/function:Function"
+TOPIC = "aws:sns/topic:Topic"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return run_stack()
+
+
+def alarm_named(run, fragment):
+    return next(r for r in run.of_type(ALARM) if fragment in r.name)
+
+
+def test_every_child_hangs_under_the_login_monitoring_component(dev):
+    root = dev.one("loginmonitoring:index:LoginMonitoring")
+    by_urn = {r.urn: r for r in dev.resources}
+    for resource in dev.resources:
+        if resource is root:
+            continue
+        ancestor = resource
+        while ancestor.parent in by_urn and ancestor.parent != root.urn:
+            ancestor = by_urn[ancestor.parent]
+        assert ancestor.parent == root.urn, f"{resource.name} is not under the component"
+
+
+def test_failed_sign_in_alarm_watches_exactly_the_filters_metric(dev):
+    metric_filter = dev.one("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    alarm = alarm_named(dev, "failed-sign-ins")
+    transformation = metric_filter.inputs["metricTransformation"]
+
+    assert metric_filter.inputs["pattern"] == FAILED_SIGN_IN_PATTERN
+    assert metric_filter.inputs["logGroupName"] == dev.outputs["logGroupName"]
+    assert (alarm.inputs["metricName"], alarm.inputs["namespace"]) == (
+        transformation["name"],
+        transformation["namespace"],
+    )
+    assert transformation["name"] and transformation["namespace"] == "LoginMonitoring"
+    assert alarm.inputs["statistic"] == "Sum"
+    assert alarm.inputs["threshold"] == 5
+    assert alarm.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm.inputs["period"] * alarm.inputs["evaluationPeriods"] == 900
+    assert alarm.inputs["treatMissingData"] == "notBreaching"
+    topic_arn = dev.one(TOPIC).state["arn"]
+    assert alarm.inputs["alarmActions"] == [topic_arn] and alarm.inputs["okActions"] == [topic_arn]
+
+
+def test_alarm_threshold_and_window_follow_config():
+    run = run_stack(failedSignInThreshold=3, failedSignInWindowSeconds=600)
+    alarm = alarm_named(run, "failed-sign-ins")
+    assert alarm.inputs["threshold"] == 3 and alarm.inputs["period"] == 600
+
+
+def test_trail_is_multi_region_validated_and_delivers_to_the_log_group_with_stream_suffix(dev):
+    trail = dev.one("aws:cloudtrail/trail:Trail")
+    log_group = next(r for r in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "cloudtrail" in r.name)
+    assert trail.inputs["isMultiRegionTrail"] is True
+    assert trail.inputs["includeGlobalServiceEvents"] is True
+    assert trail.inputs["enableLogFileValidation"] is True
+    assert trail.inputs["cloudWatchLogsGroupArn"] == log_group.state["arn"] + ":*"
+    assert trail.inputs["cloudWatchLogsRoleArn"] == dev.by_urn(_urn(dev, "cloudtrail-delivery-role")).state["arn"]
+    selectors = trail.inputs["advancedEventSelectors"][0]["fieldSelectors"]
+    assert {s["field"]: s["equals"] for s in selectors} == {"eventCategory": ["Management"], "readOnly": ["false"]}
+    assert log_group.inputs["retentionInDays"] == 365
+
+
+def test_trail_can_record_read_events_too():
+    trail = run_stack(trailEvents="all").one("aws:cloudtrail/trail:Trail")
+    selectors = trail.inputs["advancedEventSelectors"][0]["fieldSelectors"]
+    assert {s["field"] for s in selectors} == {"eventCategory"}
+
+
+def test_trail_waits_for_its_bucket_policy_and_delivery_policy(dev):
+    trail = dev.one("aws:cloudtrail/trail:Trail")
+    assert _urn(dev, "cloudtrail-bucket-policy") in trail.dependencies
+    assert _urn(dev, "cloudtrail-delivery-policy") in trail.dependencies
+
+
+def test_trail_bucket_is_private_encrypted_owner_enforced_and_tls_only(dev):
+    bucket = dev.one("aws:s3/bucket:Bucket")
+    bucket_name = bucket.state["bucket"]
+    encryption = dev.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    block = dev.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert all(
+        block.inputs[flag] is True
+        for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    ownership = dev.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert ownership.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+    for resource in (encryption, block, ownership):
+        assert resource.inputs["bucket"] == bucket_name
+
+    policy = dev.one("aws:s3/bucketPolicy:BucketPolicy")
+    deny = statement(policy, "DenyInsecureTransport")
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert set(deny["Resource"]) == {bucket.state["arn"], bucket.state["arn"] + "/*"}
+    assert _urn(dev, "cloudtrail-bucket-public-access") in policy.dependencies
+
+
+def test_only_this_trail_may_write_to_the_bucket(dev):
+    policy = dev.one("aws:s3/bucketPolicy:BucketPolicy")
+    trail_arn = dev.one("aws:cloudtrail/trail:Trail").state["arn"]
+    acl = statement(policy, "CloudTrailAclCheck")
+    write = statement(policy, "CloudTrailWrite")
+    for allowed in (acl, write):
+        assert allowed["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+        assert allowed["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn
+    assert write["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+    assert write["Resource"] == f"arn:aws:s3:::{dev.one('aws:s3/bucket:Bucket').state['bucket']}/AWSLogs/123456789012/*"
+    assert trail_arn == "arn:aws:cloudtrail:us-east-1:123456789012:trail/login-monitoring-dev"
+
+
+def test_bucket_lifecycle_follows_config():
+    run = run_stack(trailBucketExpirationDays=400)
+    rule = run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"][0]
+    assert rule["status"] == "Enabled"
+    assert rule["expiration"]["days"] == 400
+    assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 400
+
+
+def test_cloudtrail_role_may_only_write_streams_of_its_own_log_group(dev):
+    role = dev.by_urn(_urn(dev, "cloudtrail-delivery-role"))
+    assert statements(role, "assumeRolePolicy")[0]["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    (only,) = statements(dev.by_urn(_urn(dev, "cloudtrail-delivery-policy")))
+    log_group_arn = dev.outputs["logGroupName"]
+    assert sorted(only["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert only["Resource"] == [f"arn:aws:logs:us-east-1:123456789012:log-group:{log_group_arn}:log-stream:*"]
+
+
+def test_notifier_role_names_only_its_own_resources(dev):
+    policy = dev.by_urn(_urn(dev, "sign-in-notifier-policy"))
+    table_arn = dev.one(TABLE).state["arn"]
+    topic_arn = dev.one(TOPIC).state["arn"]
+    queue_arn = dev.one("aws:sqs/queue:Queue").state["arn"]
+    key_arn = dev.one("aws:kms/key:Key").state["arn"]
+    notifier_logs = next(r for r in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "notifier" in r.name)
+
+    granted = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in statements(policy)}
+    assert granted == {
+        "WriteOwnHistory": (["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
+        "MailThroughAlertTopic": (["sns:Publish"], [topic_arn]),
+        "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], [notifier_logs.state["arn"] + ":*"]),
+        "KeepFailedEvents": (["sqs:SendMessage"], [queue_arn]),
+        "EncryptForAlertTopic": (["kms:Decrypt", "kms:GenerateDataKey*"], [key_arn]),
+    }
+    for resource in (r for s in statements(policy) for r in s["Resource"]):
+        assert "*" not in resource.replace(":*", "")
+
+
+def test_the_notifier_cannot_write_any_table_but_its_own(dev):
+    policy = dev.by_urn(_urn(dev, "sign-in-notifier-policy"))
+    table_arn = dev.one(TABLE).state["arn"]
+    dynamodb_resources = {
+        r for s in statements(policy) if any(a.startswith("dynamodb:") for a in s["Action"]) for r in s["Resource"]
+    }
+    assert dynamodb_resources == {table_arn}
+    assert not table_arn.endswith("*")
+
+
+def test_history_table_is_on_demand_encrypted_recoverable_and_expires_items(dev):
+    table = dev.one(TABLE)
+    assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+    assert table.inputs["hashKey"] == "eventId"
+    assert table.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
+    assert table.inputs["pointInTimeRecovery"]["enabled"] is True
+    assert table.inputs["serverSideEncryption"]["enabled"] is True
+
+
+def test_notifier_function_runs_the_packaged_handler_with_its_settings(dev):
+    function = dev.one(FUNCTION)
+    assert function.inputs["runtime"] == "python3.13"
+    assert function.inputs["architectures"] == ["arm64"]
+    assert function.inputs["handler"] == "handlers.notifier.handler"
+    archive = function.inputs["code"].assets
+    assert "handlers/notifier.py" in archive
+    assert not [name for name in archive if "__pycache__" in name or name.endswith(".pyc")]
+    variables = function.inputs["environment"]["variables"]
+    assert variables == {
+        "TABLE_NAME": dev.one(TABLE).state["name"],
+        "TOPIC_ARN": dev.one(TOPIC).state["arn"],
+        "DISPLAY_TIMEZONE": "Asia/Tokyo",
+        "NOTIFY_ON": "all",
+        "HISTORY_DAYS": "90",
+    }
+    assert function.inputs["role"] == dev.by_urn(_urn(dev, "sign-in-notifier-role")).state["arn"]
+    assert _urn(dev, "sign-in-notifier-policy") in function.dependencies
+
+
+def test_notifier_writes_to_its_own_log_group_with_retention(dev):
+    function = dev.one(FUNCTION)
+    notifier_logs = next(r for r in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "notifier" in r.name)
+    assert function.inputs["loggingConfig"]["logGroup"] == notifier_logs.state["name"]
+    assert notifier_logs.inputs["retentionInDays"] == 30
+
+
+def test_logs_may_invoke_the_notifier_only_from_the_trail_log_group_of_this_account(dev):
+    permission = dev.one("aws:lambda/permission:Permission")
+    log_group = next(r for r in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "cloudtrail" in r.name)
+    assert permission.inputs["principal"] == "logs.amazonaws.com"
+    assert permission.inputs["action"] == "lambda:InvokeFunction"
+    assert permission.inputs["function"] == dev.one(FUNCTION).state["name"]
+    assert permission.inputs["sourceArn"] == log_group.state["arn"] + ":*"
+    assert permission.inputs["sourceAccount"] == "123456789012"
+
+
+def test_subscription_filter_sends_sign_in_events_to_the_notifier_after_the_permission(dev):
+    subscription = dev.one("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
+    assert subscription.inputs["filterPattern"] == subscription_filter_pattern()
+    assert '($.eventName = "ConsoleLogin")' in subscription.inputs["filterPattern"]
+    assert subscription.inputs["logGroup"] == dev.outputs["logGroupName"]
+    assert subscription.inputs["destinationArn"] == dev.one(FUNCTION).state["arn"]
+    assert dev.one("aws:lambda/permission:Permission").urn in subscription.dependencies
+
+
+def test_events_that_fail_every_retry_are_kept_in_an_encrypted_queue_and_alarmed(dev):
+    invoke_config = dev.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    queue = dev.one("aws:sqs/queue:Queue")
+    assert invoke_config.inputs["destinationConfig"]["onFailure"]["destination"] == queue.state["arn"]
+    assert invoke_config.inputs["maximumRetryAttempts"] == 2
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+    alarm = alarm_named(dev, "failed-events")
+    assert alarm.inputs["dimensions"] == {"QueueName": queue.state["name"]}
+    assert alarm.inputs["alarmActions"] == [dev.one(TOPIC).state["arn"]]
+
+
+def test_topic_admits_this_accounts_alarms_and_the_notifier_role(dev):
+    topic = dev.one(TOPIC)
+    policy = dev.one("aws:sns/topicPolicy:TopicPolicy")
+    assert policy.inputs["arn"] == topic.state["arn"]
+    alarms = statement(policy, "CloudWatchAlarmsOfThisAccount")
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*"},
+    }
+    publishers = statement(policy, "LoginMonitoringPublishers")
+    assert publishers["Principal"] == {"AWS": [dev.by_urn(_urn(dev, "sign-in-notifier-role")).state["arn"]]}
+    for s in statements(policy):
+        assert as_list(s["Action"]) == ["sns:Publish"] and s["Resource"] == topic.state["arn"]
+
+
+def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev):
+    key = dev.one("aws:kms/key:Key")
+    assert dev.one(TOPIC).inputs["kmsMasterKeyId"] == key.state["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    cloudwatch = statement(key, "CloudWatchAlarmsEncryptForTopic")
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+
+
+def test_unencrypted_topic_has_no_key_and_no_key_grant():
+    run = run_stack(encryptAlertTopic=False)
+    assert run.of_type("aws:kms/key:Key") == []
+    assert "kmsMasterKeyId" not in run.one(TOPIC).inputs
+    sids = {s["Sid"] for s in statements(run.by_urn(_urn(run, "sign-in-notifier-policy")))}
+    assert "EncryptForAlertTopic" not in sids
+
+
+def test_one_mail_subscription_per_recipient(dev):
+    subscriptions = dev.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert sorted(s.inputs["endpoint"] for s in subscriptions) == ["cloud-team@example.com", "security@example.com"]
+    assert {s.inputs["protocol"] for s in subscriptions} == {"email"}
+    assert {s.inputs["topic"] for s in subscriptions} == {dev.one(TOPIC).state["arn"]}
+
+
+def test_existing_mode_watches_the_named_group_and_creates_no_trail():
+    run = run_stack(trailMode="existing", existingLogGroupName="aws-cloudtrail-logs-111122223333")
+    for absent in (
+        "aws:cloudtrail/trail:Trail",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "loginmonitoring:index:CloudTrailLogging",
+    ):
+        assert run.of_type(absent) == []
+    assert [r.name for r in run.of_type("aws:iam/role:Role")] == ["login-monitoring-sign-in-notifier-role"]
+    assert (
+        run.one("aws:cloudwatch/logMetricFilter:LogMetricFilter").inputs["logGroupName"]
+        == "aws-cloudtrail-logs-111122223333"
+    )
+    assert (
+        run.one("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter").inputs["logGroup"]
+        == "aws-cloudtrail-logs-111122223333"
+    )
+    assert (
+        run.one("aws:lambda/permission:Permission").inputs["sourceArn"]
+        == "arn:aws:logs:us-east-1:123456789012:log-group:aws-cloudtrail-logs-111122223333:*"
+    )
+    assert "trailArn" not in run.outputs
+
+
+def test_arns_follow_the_partition_and_account_of_the_stack():
+    run = run_stack(**{"aws:region": "cn-north-1", "aws:allowedAccountIds": ["210987654321"]})
+    permission = run.one("aws:lambda/permission:Permission")
+    assert permission.inputs["sourceArn"].startswith("arn:aws-cn:logs:cn-north-1:210987654321:log-group:")
+    assert permission.inputs["sourceAccount"] == "210987654321"
+
+
+def test_stack_outputs_name_what_an_operator_needs(dev):
+    assert set(dev.outputs) == {
+        "logGroupName",
+        "trailArn",
+        "alertTopicArn",
+        "failedSignInAlarmArn",
+        "notifierFunctionArn",
+        "signInTableName",
+        "failedEventsQueueUrl",
+    }
+
+
+def test_bad_config_fails_before_any_resource_is_registered():
+    registered = []
+    config = load_stack_config("dev", overrides={"login-monitoring:failedSignInThreshold": 0})
+    with pytest.raises(SettingsError) as caught:
+        run_program(config, records=registered)
+    assert "login-monitoring:failedSignInThreshold" in str(caught.value)
+    assert registered == []
+
+
+def test_the_same_config_is_registered_when_valid():
+    registered = []
+    run_program(load_stack_config("dev"), records=registered)
+    assert len(registered) > 30
+
+
+def _urn(run, suffix: str) -> str:
+    matches = [r.urn for r in run.resources if r.name == f"login-monitoring-{suffix}"]
+    assert len(matches) == 1, f"no single resource named login-monitoring-{suffix}"
+    return matches[0]

@@ -1,0 +1,26 @@
+"""Every test starts from a fresh fake Pulumi engine and an AWS environment that cannot reach AWS."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+from pulumi.runtime import settings as pulumi_settings
+
+from offline.engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, AwsLikeMocks
+
+
+@pytest.fixture(autouse=True)
+def fresh_runtime(monkeypatch):
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": DEFAULT_REGION,
+        "AWS_REGION": DEFAULT_REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(AwsLikeMocks(DEFAULT_ACCOUNT_ID, DEFAULT_REGION), preview=False)
+    pulumi.runtime.set_all_config({}, [])
+    yield
