@@ -1,0 +1,30 @@
+"""The README is what users follow: its commands and its config table must stay true."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+from offline.stack_config import as_config_string
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_config_key_is_documented_with_its_default():
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    rows = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)`", README, flags=re.MULTILINE))
+    assert set(rows) == set(declared)
+    for key, declaration in declared.items():
+        default = declaration["default"]
+        expected = '""' if default == "" else as_config_string(default)
+        assert rows[key] == expected, key
+
+
+def test_quick_start_commands_are_the_ones_ci_and_users_run():
+    assert "\npython -m offline.plan dev\n" in README
+    assert "\npython -m pytest\n" in README
+    ci_script = (ROOT / ".ci" / "run").read_text().splitlines()
+    ci_commands = [line for line in ci_script if line and not line.startswith("#")]
+    assert ci_commands[-1] == "python -m pytest"
+    assert "python -m pip install --quiet -r requirements-dev.txt" in ci_commands
