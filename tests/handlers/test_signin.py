@@ -9,6 +9,7 @@ from tests.handlers.events import EVENT_NAMES, event
 EXPECTED = {
     "root_mfa_success": (PrincipalKind.ROOT, "root", "Success", True, ("root user",), True),
     "root_mfa_failure": (PrincipalKind.ROOT, "root", "Failure", True, ("failed sign-in", "root user"), True),
+    "root_no_mfa_success": (PrincipalKind.ROOT, "root", "Success", False, ("root user", "no MFA"), True),
     "iam_user_mfa_success": (PrincipalKind.IAM_USER, "hibino", "Success", True, (), True),
     "iam_user_mfa_failure": (PrincipalKind.IAM_USER, "hibino", "Failure", True, ("failed sign-in",), True),
     "unknown_user_failure": (
