@@ -1,0 +1,235 @@
+"""The filter-pattern engine against AWS's documented semantics, one rule at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from detections.pattern import MAX_PATTERN_LENGTH, PatternSyntaxError, compile_pattern, quote
+
+EVENT = {
+    "eventName": "ConsoleLogin",
+    "eventSource": "signin.amazonaws.com",
+    "errorCode": "Client.UnauthorizedOperation",
+    "userIdentity": {"type": "IAMUser", "userName": "alice", "invokedBy": None},
+    "additionalEventData": {"MFAUsed": "No"},
+    "resources": [{"ARN": "arn:aws:s3:::logs"}, {"ARN": "arn:aws:s3:::data", "tags": ["a", "b"]}],
+    "latency": 250,
+    "ratio": 0.5,
+    "readOnly": False,
+    "managementEvent": True,
+    "requestParameters": None,
+    "eventVersion": "1.08",
+}
+
+
+def matches(pattern: str, event=EVENT) -> bool:
+    return compile_pattern(pattern).matches(event)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ('{ $.eventName = "ConsoleLogin" }', True),
+        ('{ $.eventName = "consolelogin" }', False),  # case-sensitive
+        ("{ $.eventName = ConsoleLogin }", True),  # unquoted
+        ("{$.eventSource=signin.amazonaws.com}", True),  # dotted unquoted, no spaces
+        ("{ $.eventSource = kms.amazonaws.com }", False),
+        ('{ $.userIdentity.userName = "alice" }', True),  # nested
+        ('{ $.resources[1].ARN = "arn:aws:s3:::data" }', True),  # index
+        ('{ $.resources[1].tags[0] = "a" }', True),  # index of index
+        ('{ $.resources[5].ARN = "x" }', False),  # index out of range
+        ('{ $.eventName != "SwitchRole" }', True),
+        ('{ $.eventName != "ConsoleLogin" }', False),
+    ],
+)
+def test_selectors_and_string_equality(pattern, expected):
+    assert matches(pattern) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ('{ $.noSuchField != "x" }', False),  # != on a missing field does not match
+        ('{ $.userIdentity.noSuch != "x" }', False),
+        ('{ $.eventName.deeper != "x" }', False),  # stepping into a string is missing too
+        ('{ $.noSuchField = "x" }', False),
+        ('{ $.userIdentity != "x" }', False),  # selector lands on an object
+        ('{ $.userIdentity = "x" }', False),
+        ('{ $.resources != "x" }', False),  # selector lands on an array
+        ('{ $.requestParameters != "x" }', False),  # null matches neither
+    ],
+)
+def test_missing_fields_objects_and_arrays_match_neither_equal_nor_not_equal(pattern, expected):
+    assert matches(pattern) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ('{ $.errorCode = "*UnauthorizedOperation" }', True),
+        ('{ $.errorCode = "AccessDenied*" }', False),
+        ('{ $.errorCode = "Client.*" }', True),
+        ('{ $.errorCode = "*Unauthorized*" }', True),
+        ('{ $.errorCode = "*" }', True),
+        ('{ $.noSuchField = "*" }', False),
+        ('{ $.errorCode != "Client.*" }', False),
+        ('{ $.errorCode != "Server.*" }', True),
+        ("{ $.errorCode = *Operation }", True),  # unquoted wildcard
+    ],
+)
+def test_wildcards_at_start_and_end(pattern, expected):
+    assert matches(pattern) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("{ $.latency = 250 }", True),
+        ("{ $.latency != 250 }", False),
+        ("{ $.latency > 249.5 }", True),
+        ("{ $.latency >= 250 }", True),
+        ("{ $.latency < 2.5e2 }", False),
+        ("{ $.latency <= 2.5E+2 }", True),
+        ("{ $.ratio > -1 }", True),
+        ("{ $.ratio < +0.75 }", True),
+        ("{ $.ratio = .5 }", True),
+        ("{ $.eventName > 1 }", False),  # a string is not a number
+        ("{ $.noSuchField < 1 }", False),
+        ("{ $.readOnly = 0 }", False),  # booleans are not numbers
+        ("{ $.eventVersion = 1.08 }", True),  # a number written in the pattern compares with a string as text
+    ],
+)
+def test_numeric_comparisons(pattern, expected):
+    assert matches(pattern) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("{ $.requestParameters IS NULL }", True),
+        ("{ $.userIdentity.invokedBy IS NULL }", True),
+        ("{ $.eventName IS NULL }", False),
+        ("{ $.noSuchField IS NULL }", False),
+        ("{ $.noSuchField NOT EXISTS }", True),
+        ("{ $.requestParameters NOT EXISTS }", False),  # present, even though null
+        ("{ $.managementEvent IS TRUE }", True),
+        ("{ $.readOnly IS FALSE }", True),
+        ("{ $.readOnly IS TRUE }", False),
+        ("{ $.eventName IS TRUE }", False),
+        ("{ $.readOnly = false }", True),
+    ],
+)
+def test_keyword_tests(pattern, expected):
+    assert matches(pattern) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        # && binds tighter than ||: true || (false && false) is true.
+        ('{ $.eventName = "ConsoleLogin" || $.eventName = "X" && $.latency = 1 }', True),
+        # ... while (true || false) && false is false.
+        ('{ ($.eventName = "ConsoleLogin" || $.eventName = "X") && $.latency = 1 }', False),
+        ('{ $.latency = 1 && $.eventName = "X" || $.eventName = "ConsoleLogin" }', True),
+        ("{ (($.latency = 250)) && ((($.ratio = 0.5))) }", True),
+        ("{ $.a = 1 || $.b = 2 || $.eventName = ConsoleLogin }", True),
+        ("{ $.eventName = ConsoleLogin && $.latency = 250 && $.ratio = 0.5 && $.readOnly IS FALSE }", True),
+    ],
+)
+def test_precedence_and_parentheses(pattern, expected):
+    assert matches(pattern) is expected
+
+
+def test_json_patterns_do_not_match_non_json_lines():
+    compiled = compile_pattern('{ $.eventName = "ConsoleLogin" }')
+    assert compiled.matches(None, "plain text ConsoleLogin") is False
+    assert compiled.matches_text("not json") is False
+    assert compiled.matches_text('{"eventName": "ConsoleLogin"}') is True
+    assert compiled.matches(["a list"]) is False
+
+
+@pytest.mark.parametrize(
+    ("pattern", "line", "expected"),
+    [
+        ("ERROR", "2024 ERROR disk full", True),
+        ("ERROR", "2024 error disk full", False),
+        ("ERROR disk", "disk ERROR", True),  # every term, any order
+        ("ERROR memory", "ERROR disk", False),
+        ('"Failed authentication"', "ConsoleLogin: Failed authentication", True),
+        ('"Failed authentication"', "Failed to authenticate", False),
+        ("?ERROR ?WARN", "WARN low disk", True),
+        ("?ERROR ?WARN", "INFO ok", False),
+        ("ERROR -retry", "ERROR giving up", True),
+        ("ERROR -retry", "ERROR will retry", False),
+        ('-"health check"', "GET /healthcheck", True),  # terms match as substrings
+        ('-"health check"', "GET health check", False),
+        ("", "anything at all", True),
+    ],
+)
+def test_term_patterns_on_plain_lines(pattern, line, expected):
+    assert compile_pattern(pattern).matches(None, line) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason", "position"),
+    [
+        ('{ $.eventName = "ConsoleLogin" ', "missing its closing '}'", 30),
+        ('{ $.eventName "x" }', "expected an operator", 14),
+        ("{ $.eventName = }", "expected a value after the operator", 16),
+        ("{ ($.eventName = x }", "expected ')' to close", 2),
+        ("{ $.a = 1 & $.b = 2 }", "'&' must be doubled", 10),
+        ("{ $.a = 1 | $.b = 2 }", "'|' must be doubled", 10),
+        ('{ $.a = "unterminated }', "unterminated quoted value", 8),
+        ("{ $.a > abc }", "'>' compares numbers", 8),
+        ('{ $.a = "x*y" }', "wildcard only at the start or end", 10),
+        ("{ $. = 1 }", "expected a field name", 4),
+        ("{ $.a[x] = 1 }", "expected an array index", 5),
+        ("{ $ = 1 }", "a selector needs a field", 2),
+        ("{ $.a IS MAYBE }", "expected IS NULL, NOT EXISTS", 6),
+        ("{ }", "empty JSON pattern", 2),
+        ("{ $.a = 1 $.b = 2 }", "unexpected '$.b'", 10),
+        ("{ eventName = 1 }", "expected a selector", 2),
+        ("[ip, user]", "space-delimited patterns", 0),
+        ("? alone", "'?' must be followed by a term", 0),
+        ("{ $.a ! 1 }", "'!' must be followed by '='", 6),
+    ],
+)
+def test_syntax_errors_say_what_and_where(pattern, reason, position):
+    with pytest.raises(PatternSyntaxError) as caught:
+        compile_pattern(pattern)
+    assert reason in caught.value.reason
+    assert caught.value.position == position
+    assert f"character {position + 1}" in str(caught.value)
+    assert str(caught.value).splitlines()[-1] == "  " + " " * position + "^"
+
+
+def test_pattern_length_limit():
+    long = "{ " + " || ".join(f'($.eventName = "Event{i:04d}")' for i in range(40)) + " }"
+    assert len(long) > MAX_PATTERN_LENGTH
+    with pytest.raises(PatternSyntaxError, match="allows 1024"):
+        compile_pattern(long)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "names"),
+    [
+        ('{ $.eventName = "A" }', {"A"}),
+        ("{ ($.eventName = A) || ($.eventName = B) }", {"A", "B"}),
+        ("{ ($.eventSource = s3.amazonaws.com) && (($.eventName = A) || ($.eventName = B)) }", {"A", "B"}),
+        ('{ ($.eventName = A) || ($.errorCode = "x") }', None),
+        ('{ $.eventName = "A*" }', None),
+        ('{ $.eventName != "A" }', None),
+        ('{ $.userIdentity.type = "Root" }', None),
+        ("{ ($.eventName = A || $.eventName = B) && $.eventName = B }", {"B"}),
+    ],
+)
+def test_event_name_index_is_exact(pattern, names):
+    compiled = compile_pattern(pattern)
+    assert compiled.event_names == (frozenset(names) if names is not None else None)
+
+
+def test_quote_refuses_what_would_break_a_pattern():
+    assert quote("arn:aws:iam::111122223333:role/Scanner") == '"arn:aws:iam::111122223333:role/Scanner"'
+    for bad in ('a"b', "a\\b", "a\nb"):
+        with pytest.raises(ValueError):
+            quote(bad)
