@@ -6,7 +6,7 @@ import pulumi
 
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
-from components.failed_signin_alarm import FailedSignInAlarm, FailedSignInAlarmArgs
+from components.detection_alarms import DetectionAlarms, DetectionAlarmsArgs
 from components.settings import LoginMonitoringArgs
 from components.signin_notifier import SignInNotifier, SignInNotifierArgs
 from components.trail import CloudTrailLogging, TrailArgs
@@ -15,7 +15,8 @@ from components.trail import CloudTrailLogging, TrailArgs
 class LoginMonitoring(pulumi.ComponentResource):
     log_group_name: pulumi.Output[str]
     alert_topic_arn: pulumi.Output[str]
-    failed_sign_in_alarm_arn: pulumi.Output[str]
+    failed_sign_in_alarm_arn: pulumi.Output[str] | None
+    detection_alarm_arns: dict[str, pulumi.Output[str]]
     notifier_function_arn: pulumi.Output[str]
     sign_in_table_name: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
@@ -26,12 +27,13 @@ class LoginMonitoring(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         ctx = AwsContext.lookup(self)
 
+        name_prefix = f"{name}-{pulumi.get_stack()}"
         if args.trail_mode == "create":
             trail = CloudTrailLogging(
                 f"{name}-cloudtrail",
                 TrailArgs(
                     context=ctx,
-                    trail_name=f"{name}-{pulumi.get_stack()}",
+                    trail_name=name_prefix,
                     log_retention_days=args.trail_log_retention_days,
                     bucket_expiration_days=args.trail_bucket_expiration_days,
                     events=args.trail_events,
@@ -50,13 +52,13 @@ class LoginMonitoring(pulumi.ComponentResource):
             AlertTopicArgs(context=ctx, emails=args.alert_emails, encrypt=args.encrypt_alert_topic),
             opts=child,
         )
-        failed_sign_ins = FailedSignInAlarm(
-            f"{name}-failed-sign-ins",
-            FailedSignInAlarmArgs(
+        alarms = DetectionAlarms(
+            f"{name}-detections",
+            DetectionAlarmsArgs(
+                detections=args.detections,
                 log_group_name=log_group_name,
                 topic_arn=alert_topic.topic_arn,
-                threshold=args.failed_sign_in_threshold,
-                window_seconds=args.failed_sign_in_window_seconds,
+                name_prefix=name_prefix,
             ),
             opts=child,
         )
@@ -79,7 +81,8 @@ class LoginMonitoring(pulumi.ComponentResource):
 
         self.log_group_name = log_group_name
         self.alert_topic_arn = alert_topic.topic_arn
-        self.failed_sign_in_alarm_arn = failed_sign_ins.alarm_arn
+        self.detection_alarm_arns = alarms.alarm_arns
+        self.failed_sign_in_alarm_arn = alarms.alarm_arns.get("failed-console-sign-ins")
         self.notifier_function_arn = notifier.function_arn
         self.sign_in_table_name = notifier.table_name
         self.failed_events_queue_url = notifier.failed_events_queue_url
@@ -91,6 +94,7 @@ class LoginMonitoring(pulumi.ComponentResource):
             "trailArn": self.trail_arn,
             "alertTopicArn": self.alert_topic_arn,
             "failedSignInAlarmArn": self.failed_sign_in_alarm_arn,
+            "detectionAlarmArns": self.detection_alarm_arns,
             "notifierFunctionArn": self.notifier_function_arn,
             "signInTableName": self.sign_in_table_name,
             "failedEventsQueueUrl": self.failed_events_queue_url,

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pulumi
 
+from detections.catalog import PROFILES
+from detections.profiles import DetectionSettingsError, EnabledDetection, resolve_detections
+
 CONFIG_NAMESPACE = "login-monitoring"
 
 TRAIL_MODES = ("create", "existing")
@@ -77,11 +80,28 @@ class LoginMonitoringArgs:
     sign_in_history_days: int = 90
     notifier_log_retention_days: int = 30
     encrypt_alert_topic: bool = True
+    detection_profile: str = "recommended"
+    detection_overrides: tuple[str, ...] = ()
+    privileged_groups: tuple[str, ...] = ("Administrators",)
 
     def __post_init__(self) -> None:
         problems = list(_check(self))
+        detections: list[EnabledDetection] = []
+        if not {key for key, _ in problems} & {"failedSignInThreshold", "failedSignInWindowSeconds"}:
+            try:
+                detections = resolve_detections(
+                    self.detection_profile,
+                    self.detection_overrides,
+                    privileged_groups=self.privileged_groups,
+                    failed_sign_in_threshold=self.failed_sign_in_threshold,
+                    failed_sign_in_window_seconds=self.failed_sign_in_window_seconds,
+                )
+            except DetectionSettingsError as error:
+                problems += error.problems
         if problems:
             raise SettingsError(problems)
+        # Resolved once here so the component, replay and the plan all deploy the same list.
+        object.__setattr__(self, "detections", tuple(detections))
 
 
 def _check(args: LoginMonitoringArgs):
@@ -149,15 +169,20 @@ def _parse_string_list(raw: str) -> tuple[str, ...]:
     value = json.loads(raw) if isinstance(raw, str) else raw
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError
+    return tuple(dict.fromkeys(item.strip() for item in value))
+
+
+def _parse_addresses(raw: str) -> tuple[str, ...]:
+    # Mail addresses compare without case; one subscription per mailbox.
     unique: dict[str, str] = {}
-    for item in value:
-        unique.setdefault(item.strip().lower(), item.strip())
+    for address in _parse_string_list(raw):
+        unique.setdefault(address.lower(), address)
     return tuple(unique.values())
 
 
 # config key -> (field name, parser, what the value must look like)
 _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
-    "alertEmails": ("alert_emails", _parse_string_list, "a list of mail addresses"),
+    "alertEmails": ("alert_emails", _parse_addresses, "a list of mail addresses"),
     "trailMode": ("trail_mode", str, "a string"),
     "existingLogGroupName": ("existing_log_group_name", str, "a string"),
     "trailEvents": ("trail_events", str, "a string"),
@@ -170,6 +195,9 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "signInHistoryDays": ("sign_in_history_days", _parse_int, "a whole number"),
     "notifierLogRetentionDays": ("notifier_log_retention_days", _parse_int, "a whole number"),
     "encryptAlertTopic": ("encrypt_alert_topic", _parse_bool, "true or false"),
+    "detectionProfile": ("detection_profile", str, f"one of {', '.join(PROFILES)}"),
+    "detectionOverrides": ("detection_overrides", _parse_string_list, "a list of '<id>.<setting>=<value>' strings"),
+    "privilegedGroups": ("privileged_groups", _parse_string_list, "a list of IAM group names"),
 }
 CONFIG_KEYS = tuple(_KEYS)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.failed_signin_alarm import FAILED_SIGN_IN_PATTERN
 from components.settings import SettingsError
+from detections.catalog import BY_ID
 from handlers.signin_events import subscription_filter_pattern
 from offline.engine import run_program
 from offline.stack_config import load_stack_config
@@ -38,12 +38,27 @@ def test_every_child_hangs_under_the_login_monitoring_component(dev):
         assert ancestor.parent == root.urn, f"{resource.name} is not under the component"
 
 
-def test_failed_sign_in_alarm_watches_exactly_the_filters_metric(dev):
-    metric_filter = dev.one("aws:cloudwatch/logMetricFilter:LogMetricFilter")
-    alarm = alarm_named(dev, "failed-sign-ins")
-    transformation = metric_filter.inputs["metricTransformation"]
+FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 
-    assert metric_filter.inputs["pattern"] == FAILED_SIGN_IN_PATTERN
+
+def detection_pairs(run):
+    """detection id -> (metric filter, alarm)"""
+    filters = {
+        r.name.removeprefix("login-monitoring-detections-").removesuffix("-filter"): r for r in run.of_type(FILTER)
+    }
+    alarms = {
+        r.name.removeprefix("login-monitoring-detections-").removesuffix("-alarm"): r
+        for r in run.of_type(ALARM)
+        if r.name.startswith("login-monitoring-detections-")
+    }
+    assert set(filters) == set(alarms)
+    return {key: (filters[key], alarms[key]) for key in filters}
+
+
+def test_failed_sign_in_alarm_watches_exactly_the_filters_metric(dev):
+    metric_filter, alarm = detection_pairs(dev)["failed-console-sign-ins"]
+    transformation = metric_filter.inputs["metricTransformation"]
+    assert metric_filter.inputs["pattern"] == BY_ID["failed-console-sign-ins"].patterns["recommended"]
     assert metric_filter.inputs["logGroupName"] == dev.outputs["logGroupName"]
     assert (alarm.inputs["metricName"], alarm.inputs["namespace"]) == (
         transformation["name"],
@@ -61,8 +76,46 @@ def test_failed_sign_in_alarm_watches_exactly_the_filters_metric(dev):
 
 def test_alarm_threshold_and_window_follow_config():
     run = run_stack(failedSignInThreshold=3, failedSignInWindowSeconds=600)
-    alarm = alarm_named(run, "failed-sign-ins")
+    _, alarm = detection_pairs(run)["failed-console-sign-ins"]
     assert alarm.inputs["threshold"] == 3 and alarm.inputs["period"] == 600
+
+
+def test_every_alarm_watches_its_own_filters_metric_and_notifies_the_topic(dev):
+    topic_arn = dev.one(TOPIC).state["arn"]
+    pairs = detection_pairs(dev)
+    assert len(pairs) == len(dev.outputs["detectionAlarmArns"]) > 15
+    for detection_id, (metric_filter, alarm) in pairs.items():
+        transformation = metric_filter.inputs["metricTransformation"]
+        assert (alarm.inputs["metricName"], alarm.inputs["namespace"]) == (
+            transformation["name"],
+            transformation["namespace"],
+        ), detection_id
+        assert transformation["namespace"] == "LoginMonitoring"
+        assert metric_filter.inputs["logGroupName"] == dev.outputs["logGroupName"]
+        assert alarm.inputs["alarmActions"] == [topic_arn] and alarm.inputs["okActions"] == [topic_arn]
+        assert alarm.inputs["treatMissingData"] == "notBreaching"
+        assert alarm.inputs["name"] == f"login-monitoring-dev-{detection_id}"
+    names = [t["name"] for t in (f.inputs["metricTransformation"] for f, _ in pairs.values())]
+    assert len(names) == len(set(names))
+
+
+def test_deployed_filters_are_the_stacks_profile_with_its_overrides(dev):
+    pairs = detection_pairs(dev)
+    assert "vpc-changes" not in pairs  # disabled in Pulumi.dev.yaml
+    assert "console-authentication-failures" not in pairs  # not in the recommended profile
+    unauthorized, _ = pairs["unauthorized-api-calls"]
+    assert unauthorized.inputs["pattern"].endswith('&& ($.eventName != "GetBucketLocation") }')
+    privileged, _ = pairs["privileged-group-changes"]
+    assert '($.requestParameters.groupName = "BreakGlass")' in privileged.inputs["pattern"]
+
+
+def test_cis_profile_deploys_security_hub_patterns_unchanged():
+    run = run_stack(detectionProfile="cis", detectionOverrides=[])
+    pairs = detection_pairs(run)
+    for detection_id, (metric_filter, _) in pairs.items():
+        assert metric_filter.inputs["pattern"] == BY_ID[detection_id].patterns["cis"]
+    assert "root-console-sign-in" not in pairs and "console-authentication-failures" in pairs
+    assert pairs["failed-console-sign-ins"][1].inputs["threshold"] == 5
 
 
 def test_trail_is_multi_region_validated_and_delivers_to_the_log_group_with_stream_suffix(dev):
@@ -289,10 +342,7 @@ def test_existing_mode_watches_the_named_group_and_creates_no_trail():
     ):
         assert run.of_type(absent) == []
     assert [r.name for r in run.of_type("aws:iam/role:Role")] == ["login-monitoring-sign-in-notifier-role"]
-    assert (
-        run.one("aws:cloudwatch/logMetricFilter:LogMetricFilter").inputs["logGroupName"]
-        == "aws-cloudtrail-logs-111122223333"
-    )
+    assert {f.inputs["logGroupName"] for f in run.of_type(FILTER)} == {"aws-cloudtrail-logs-111122223333"}
     assert (
         run.one("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter").inputs["logGroup"]
         == "aws-cloudtrail-logs-111122223333"
@@ -317,10 +367,12 @@ def test_stack_outputs_name_what_an_operator_needs(dev):
         "trailArn",
         "alertTopicArn",
         "failedSignInAlarmArn",
+        "detectionAlarmArns",
         "notifierFunctionArn",
         "signInTableName",
         "failedEventsQueueUrl",
     }
+    assert dev.outputs["failedSignInAlarmArn"] == dev.outputs["detectionAlarmArns"]["failed-console-sign-ins"]
 
 
 def test_bad_config_fails_before_any_resource_is_registered():

@@ -80,6 +80,20 @@ BAD_VALUES = [
     ({"signInHistoryDays": -5}, "signInHistoryDays", "at least 1 day"),
     ({"notifyOn": "failures"}, "notifyOn", "must be one of all, risky"),
     ({"encryptAlertTopic": "yes"}, "encryptAlertTopic", "must be true or false"),
+    ({"detectionProfile": "paranoid"}, "detectionProfile", "must be one of cis, recommended"),
+    (
+        {"detectionOverrides": ["no-such-id.enabled=false"]},
+        "detectionOverrides",
+        "no detection has the id 'no-such-id'",
+    ),
+    ({"detectionOverrides": ["vpc-changes.period=45"]}, "detectionOverrides", "whole number of minutes"),
+    ({"detectionOverrides": "vpc-changes.enabled=false"}, "detectionOverrides", "must be a list"),
+    (
+        {"detectionProfile": "cis", "detectionOverrides": ["unauthorized-api-calls.excludeEventNames=HeadBucket"]},
+        "detectionOverrides",
+        "Security Hub CloudWatch.2 fails on any added term",
+    ),
+    ({"privilegedGroups": ["bad group!"]}, "privilegedGroups", "is not an IAM group name"),
 ]
 
 
@@ -99,6 +113,17 @@ def test_all_problems_are_reported_at_once_with_full_key_names():
     for key in ("alertEmails", "failedSignInThreshold", "displayTimezone"):
         assert f"login-monitoring:{key}:" in message
     assert message.startswith("invalid stack configuration:")
+
+
+def test_resolved_detections_travel_with_the_settings():
+    settings = settings_for()
+    ids = [item.id for item in settings.detections]
+    assert "vpc-changes" not in ids and "failed-console-sign-ins" in ids
+    assert (
+        settings_for(detectionProfile="cis", detectionOverrides=[])
+        .detections[0]
+        .pattern.startswith('{$.userIdentity.type="Root"')
+    )
 
 
 def test_the_component_args_validate_themselves_for_programmatic_use():

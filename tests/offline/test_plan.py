@@ -21,7 +21,7 @@ def test_tree_of_the_example_stack_shows_every_resource_under_its_parent(capsys)
         "loginmonitoring:index:LoginMonitoring",
         "loginmonitoring:index:CloudTrailLogging",
         "loginmonitoring:index:AlertTopic",
-        "loginmonitoring:index:FailedSignInAlarm",
+        "loginmonitoring:index:DetectionAlarms",
         "loginmonitoring:index:SignInNotifier",
         "aws:cloudtrail/trail:Trail",
         "aws:s3/bucket:Bucket",

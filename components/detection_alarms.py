@@ -1,0 +1,77 @@
+"""One metric filter and one alarm per enabled detection, all alarming to the alert topic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from detections.profiles import EnabledDetection
+
+METRIC_NAMESPACE = "LoginMonitoring"
+
+
+@dataclass(frozen=True)
+class DetectionAlarmsArgs:
+    detections: Sequence[EnabledDetection]
+    log_group_name: pulumi.Input[str]
+    topic_arn: pulumi.Input[str]
+    # Physical names start with this, so alarm mails say which stack and detection fired.
+    name_prefix: str
+
+
+class DetectionAlarms(pulumi.ComponentResource):
+    alarm_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: DetectionAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("loginmonitoring:index:DetectionAlarms", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.alarm_arns = {}
+        for item in args.detections:
+            detection, alarm = item.detection, item.alarm
+            metric_filter = aws.cloudwatch.LogMetricFilter(
+                f"{name}-{detection.id}-filter",
+                name=f"{args.name_prefix}-{detection.id}",
+                log_group_name=args.log_group_name,
+                pattern=item.pattern,
+                metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                    name=detection.metric_name, namespace=METRIC_NAMESPACE, value="1"
+                ),
+                opts=child,
+            )
+            created = aws.cloudwatch.MetricAlarm(
+                f"{name}-{detection.id}-alarm",
+                name=f"{args.name_prefix}-{detection.id}",
+                alarm_description=_description(item),
+                # The alarm must watch the very metric the filter publishes.
+                metric_name=metric_filter.metric_transformation.name,
+                namespace=metric_filter.metric_transformation.namespace,
+                statistic=alarm.statistic,
+                period=alarm.period,
+                evaluation_periods=alarm.evaluation_periods,
+                datapoints_to_alarm=alarm.datapoints_to_alarm,
+                threshold=alarm.threshold,
+                comparison_operator=alarm.comparison,
+                treat_missing_data=alarm.treat_missing_data,
+                alarm_actions=[args.topic_arn],
+                ok_actions=[args.topic_arn],
+                opts=child,
+            )
+            self.alarm_arns[detection.id] = created.arn
+        self.register_outputs({"alarmArns": self.alarm_arns})
+
+
+def _description(item: EnabledDetection) -> str:
+    detection = item.detection
+    references = [detection.security_hub] if detection.security_hub else []
+    references += [f"CIS {version} {control}" for version, control in detection.cis.items()]
+    alarm = item.alarm
+    text = (
+        f"{detection.title} ({detection.severity}): {detection.why} Fires when {alarm.datapoints_to_alarm} of "
+        f"{alarm.evaluation_periods} periods of {alarm.period // 60} min hold {alarm.threshold:g} or more events."
+    )
+    if references:
+        text += f" [{'; '.join(references)}]"
+    return text[:1024]
