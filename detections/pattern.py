@@ -441,19 +441,20 @@ class CompiledPattern:
     kind: str  # "json" or "terms"
     tree: Any
     event_names: frozenset[str] | None
-    _test: Callable[..., bool]
+    # The bare test: a decoded JSON object for "json" patterns, the raw text for "terms".
+    evaluate: Callable[..., bool]
 
     def matches(self, event: Any, message: str | None = None) -> bool:
         """event: the decoded JSON (or None if the line is not JSON); message: the raw line."""
         if self.kind == "json":
-            return type(event) is dict and self._test(event)
+            return type(event) is dict and self.evaluate(event)
         if message is None:
             message = json.dumps(event) if event is not None else ""
-        return self._test(message)
+        return self.evaluate(message)
 
     def matches_text(self, message: str) -> bool:
         if self.kind == "terms":
-            return self._test(message)
+            return self.evaluate(message)
         try:
             event = json.loads(message)
         except ValueError:

@@ -1,0 +1,1 @@
+"""Replay CloudTrail history through a stack's detections, alarms and notifier, offline."""

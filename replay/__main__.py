@@ -1,0 +1,105 @@
+"""Replay recorded CloudTrail history through a stack's detections, alarms and notifier.
+
+    python -m replay --stack dev replay/sample/history
+    python -m replay --stack prod --format json ~/cloudtrail-logs/ > report.json
+
+Exit status: 0 replayed, 1 nothing could be read, 2 configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from components.settings import SettingsError, load_settings
+from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
+from replay.core import Replay
+from replay.readers import Problem, input_files, read_events
+from replay.report import render_json, render_text
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent when stderr is not one."""
+
+    def __init__(self, total_files: int, enabled: bool) -> None:
+        self.total = total_files
+        self.enabled = enabled and total_files > 0
+        self.files = 0
+
+    def update(self, events: int, done_file: bool = False) -> None:
+        if done_file:
+            self.files += 1
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * self.files / self.total)
+        sys.stderr.write(
+            f"\rreplay [{'#' * filled}{'.' * (width - filled)}] {self.files}/{self.total} files, {events:,} events"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m replay", description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="files or folders of CloudTrail history")
+    parser.add_argument("--stack", default="dev", help="stack whose settings to use: Pulumi.<stack>.yaml (default dev)")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--max-mails", type=int, default=20, help="mails shown in text output (default 20; JSON has all)"
+    )
+    options = parser.parse_args(argv)
+
+    try:
+        config = load_stack_config(options.stack, options.project_dir)
+        settings = load_settings(lambda key: config.get(f"{config.project}:{key}"))
+    except (SettingsError, StackConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    problems: list[Problem] = []
+    files = input_files(options.paths, problems.append)
+    replay = Replay(
+        settings.detections, notify_on=settings.notify_on, timezone=settings.display_timezone, report=problems.append
+    )
+    progress = Progress(len(files), sys.stderr.isatty())
+    files_read = 0
+    for path in files:
+        before = len(problems)
+        events_before = replay.events + replay.duplicates
+        for count, event in enumerate(read_events(path, problems.append), start=1):
+            replay.feed(event)
+            if count % 50_000 == 0:
+                progress.update(replay.events)
+        if replay.events + replay.duplicates > events_before or len(problems) == before:
+            files_read += 1
+        progress.update(replay.events, done_file=True)
+    progress.close()
+
+    result = replay.result()
+    result.problems = problems
+    context = {
+        "stack": options.stack,
+        "profile": settings.detection_profile,
+        "files": len(files),
+        "filesRead": files_read,
+        "notifyOn": settings.notify_on,
+    }
+    if options.format == "json":
+        print(json.dumps(render_json(result, replay.detections, context), indent=2, ensure_ascii=False))
+    else:
+        print(render_text(result, replay.detections, context, options.max_mails))
+    if result.events == 0 and result.duplicates == 0:
+        print("error: no CloudTrail event could be read from the given paths", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

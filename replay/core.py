@@ -1,0 +1,152 @@
+"""Run a stack's detections, alarms and notifier over recorded CloudTrail events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from detections.alarm_sim import AlarmSimulator, StateChange
+from detections.pattern import compile_pattern
+from detections.profiles import EnabledDetection
+from handlers.formatting import render_body, render_subject
+from handlers.notifier import wants_mail
+from handlers.signin import MalformedRecord, parse_signin_event
+from handlers.signin_events import subscription_filter_pattern
+from replay.readers import Problem
+
+
+@dataclass(frozen=True)
+class Transition:
+    detection_id: str
+    change: StateChange
+
+
+@dataclass(frozen=True)
+class Mail:
+    time: datetime
+    event_id: str
+    subject: str
+    body: str
+
+
+@dataclass
+class ReplayResult:
+    events: int
+    duplicates: int
+    matches: dict[str, int]
+    transitions: list[Transition]
+    mails: list[Mail]
+    problems: list[Problem] = field(default_factory=list)
+
+
+class Replay:
+    """Feed decoded events one by one; `result()` simulates the alarms over everything fed."""
+
+    def __init__(
+        self,
+        detections: Sequence[EnabledDetection],
+        *,
+        notify_on: str = "all",
+        timezone: str = "UTC",
+        report: Callable[[Problem], None] | None = None,
+    ) -> None:
+        self.detections = list(detections)
+        self.simulators = [AlarmSimulator(item.alarm) for item in self.detections]
+        self.matches = [0] * len(self.detections)
+        self.notify_on = notify_on
+        self.timezone = timezone
+        self.zone = ZoneInfo(timezone)
+        self.report = report or (lambda problem: None)
+        self.events = 0
+        self.duplicates = 0
+        self.mails: list[Mail] = []
+        self._seen: set[str] = set()
+        # Index each pattern by the event names it can match, so an event only meets the
+        # few patterns that could possibly match it.
+        self._by_name: dict[str, list[tuple[int, Callable]]] = {}
+        self._unconstrained: list[tuple[int, Callable]] = []
+        for position, item in enumerate(self.detections):
+            self._index(position, item.compiled)
+        signin = compile_pattern(subscription_filter_pattern())
+        self._signin_names = signin.event_names or frozenset()
+        self._signin_test = signin.evaluate
+
+    def _index(self, position: int, compiled) -> None:
+        entry = (position, compiled.evaluate if compiled.kind == "json" else compiled.matches)
+        if compiled.event_names is None:
+            self._unconstrained.append(entry)
+        else:
+            for name in compiled.event_names:
+                self._by_name.setdefault(name, []).append(entry)
+
+    def feed(self, event: dict[str, Any]) -> None:
+        event_id = event.get("eventID")
+        if event_id is not None:
+            if event_id in self._seen:
+                # Overlapping inputs (an S3 file and a lookup-events export, say) hold the same event.
+                self.duplicates += 1
+                return
+            self._seen.add(event_id)
+        self.events += 1
+        name = event.get("eventName")
+        when = None
+        candidates = self._by_name.get(name)
+        for group in (candidates, self._unconstrained) if candidates else (self._unconstrained,):
+            for position, test in group:
+                if test(event):
+                    if when is None:
+                        when = self._time_of(event)
+                    self.matches[position] += 1
+                    if when is not None:
+                        self.simulators[position].add(when.timestamp())
+        if name in self._signin_names and self._signin_test(event):
+            self._mail(event)
+
+    def _time_of(self, event: dict) -> datetime | None:
+        value = event.get("eventTime")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.report(
+                Problem(
+                    f"event {event.get('eventID', '?')}",
+                    None,
+                    "has no usable eventTime; counted but left out of the alarm simulation",
+                )
+            )
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    def _mail(self, event: dict) -> None:
+        try:
+            record = parse_signin_event(event)
+        except MalformedRecord as error:
+            self.report(Problem(f"event {error.event_id or '?'}", None, f"the notifier would skip it: {error.reason}"))
+            return
+        if wants_mail(record, self.notify_on):
+            self.mails.append(
+                Mail(
+                    record.event_time,
+                    record.event_id,
+                    render_subject(record),
+                    render_body(record, self.zone, self.timezone),
+                )
+            )
+
+    def result(self) -> ReplayResult:
+        transitions = [
+            Transition(item.id, change)
+            for item, simulator in zip(self.detections, self.simulators, strict=True)
+            for change in simulator.transitions()
+        ]
+        transitions.sort(key=lambda t: (t.change.time, t.detection_id))
+        return ReplayResult(
+            events=self.events,
+            duplicates=self.duplicates,
+            matches={item.id: count for item, count in zip(self.detections, self.matches, strict=True)},
+            transitions=transitions,
+            mails=sorted(self.mails, key=lambda mail: (mail.time, mail.event_id)),
+        )

@@ -1,0 +1,188 @@
+"""Read CloudTrail events from the files people actually have.
+
+- CloudTrail log files from S3: `{"Records": [...]}`, plain or gzipped
+- JSON Lines: one event per line
+- `aws cloudtrail lookup-events` output: `{"Events": [{"CloudTrailEvent": "<json>"}]}`
+- CloudWatch Logs: `aws logs filter-log-events` / `get-log-events` output (`{"events": [{"message": ...}]}`)
+  and S3 exports (`<timestamp> <message>` per line)
+
+Files or folders (recursively). A file or line that cannot be read becomes a Problem naming
+the file (and line); everything else is still read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+_EXPORT_LINE = re.compile(r"^\d{4}-\d\d-\d\dT[0-9:.]+Z? ")
+_CONTAINERS = ("Records", "Events", "events")
+
+
+@dataclass(frozen=True)
+class Problem:
+    source: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return f"{where}: {self.message}"
+
+
+def input_files(paths: Iterable[Path], report: Callable[[Problem], None]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+        elif path.is_file():
+            found.append(path)
+        else:
+            report(Problem(str(path), None, "no such file or folder"))
+    return found
+
+
+def read_events(path: Path, report: Callable[[Problem], None]) -> Iterator[dict[str, Any]]:
+    """Every CloudTrail event in one file, in file order."""
+    source = str(path)
+    try:
+        with _open_text(path) as handle:
+            yield from _events_in(handle, source, report)
+    except OSError as error:
+        report(Problem(source, None, f"cannot be read: {error.strerror or error}"))
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        report(Problem(source, None, f"is not a valid gzip file: {error}"))
+    except UnicodeDecodeError:
+        report(Problem(source, None, "is not UTF-8 text"))
+
+
+def _open_text(path: Path) -> TextIO:
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open("r", encoding="utf-8")
+
+
+def _events_in(handle: TextIO, source: str, report: Callable[[Problem], None]) -> Iterator[dict[str, Any]]:
+    first = handle.readline()
+    line_number = 1
+    while first and not first.strip():
+        first = handle.readline()
+        line_number += 1
+    if not first:
+        report(Problem(source, None, "is empty"))
+        return
+    stripped = first.strip()
+    try:
+        document = json.loads(stripped)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and not any(key in document for key in _CONTAINERS):
+        yield from _json_lines(first, line_number, handle, source, report)
+        return
+    if document is not None:
+        rest = handle.read()
+        if rest.strip():
+            report(Problem(source, line_number + 1, "unexpected content after a complete JSON document"))
+        yield from _container(document, source, report)
+        return
+    if _EXPORT_LINE.match(stripped):
+        yield from _export_lines(first, line_number, handle, source, report)
+        return
+    if stripped.startswith(("{", "[")):
+        text = first + handle.read()
+        try:
+            document = json.loads(text)
+        except ValueError as error:
+            report(
+                Problem(source, getattr(error, "lineno", None), f"is not valid JSON: {getattr(error, 'msg', error)}")
+            )
+            return
+        yield from _container(document, source, report)
+        return
+    report(Problem(source, line_number, "is not CloudTrail JSON, JSON Lines or a CloudWatch Logs export"))
+
+
+def _json_lines(first: str, first_number: int, handle: TextIO, source: str, report) -> Iterator[dict]:
+    number = first_number
+    line = first
+    while line:
+        if line.strip():
+            try:
+                event = json.loads(line)
+            except ValueError as error:
+                report(Problem(source, number, f"not valid JSON: {getattr(error, 'msg', error)}"))
+            else:
+                if isinstance(event, dict):
+                    yield event
+                else:
+                    report(Problem(source, number, "a JSON value that is not an event object"))
+        line = handle.readline()
+        number += 1
+
+
+def _export_lines(first: str, first_number: int, handle: TextIO, source: str, report) -> Iterator[dict]:
+    number = first_number
+    line = first
+    while line:
+        if line.strip():
+            _, _, message = line.partition(" ")
+            event = _decode_message(message, source, number, report)
+            if event is not None:
+                yield event
+        line = handle.readline()
+        number += 1
+
+
+def _container(document: Any, source: str, report) -> Iterator[dict]:
+    if isinstance(document, list):
+        items, key = document, None
+    elif isinstance(document, dict) and any(key in document for key in _CONTAINERS):
+        key = next(key for key in _CONTAINERS if key in document)
+        items = document[key]
+        if not isinstance(items, list):
+            report(Problem(source, None, f"'{key}' is not a list"))
+            return
+    elif isinstance(document, dict) and "eventName" in document:
+        yield document
+        return
+    else:
+        report(Problem(source, None, "holds no CloudTrail events (expected Records, Events or events)"))
+        return
+    for position, item in enumerate(items, start=1):
+        label = f"{key or 'item'}[{position - 1}]"
+        if key == "Events":
+            text = item.get("CloudTrailEvent") if isinstance(item, dict) else None
+            event = _decode_message(text, source, None, report, label)
+        elif key == "events":
+            text = item.get("message") if isinstance(item, dict) else None
+            event = _decode_message(text, source, None, report, label)
+        else:
+            event = item if isinstance(item, dict) else None
+            if event is None:
+                report(Problem(source, None, f"{label} is not an event object"))
+        if event is not None:
+            yield event
+
+
+def _decode_message(text: Any, source: str, line: int | None, report, label: str = "") -> dict | None:
+    prefix = f"{label}: " if label else ""
+    if not isinstance(text, str):
+        report(Problem(source, line, f"{prefix}no event text"))
+        return None
+    try:
+        event = json.loads(text)
+    except ValueError as error:
+        report(Problem(source, line, f"{prefix}event is not valid JSON: {getattr(error, 'msg', error)}"))
+        return None
+    if not isinstance(event, dict):
+        report(Problem(source, line, f"{prefix}event is not a JSON object"))
+        return None
+    return event

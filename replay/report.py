@@ -1,0 +1,88 @@
+"""Replay results as text for people and JSON for machines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from detections.profiles import EnabledDetection
+from replay.core import ReplayResult
+
+
+def render_json(result: ReplayResult, detections: Sequence[EnabledDetection], context: dict) -> dict[str, Any]:
+    return {
+        **context,
+        "events": result.events,
+        "duplicatesSkipped": result.duplicates,
+        "detections": [
+            {
+                "id": item.id,
+                "title": item.detection.title,
+                "severity": item.detection.severity,
+                "securityHub": item.detection.security_hub,
+                "matches": result.matches[item.id],
+                "alarm": {
+                    "statistic": item.alarm.statistic,
+                    "period": item.alarm.period,
+                    "evaluationPeriods": item.alarm.evaluation_periods,
+                    "datapointsToAlarm": item.alarm.datapoints_to_alarm,
+                    "threshold": item.alarm.threshold,
+                    "comparison": item.alarm.comparison,
+                },
+            }
+            for item in detections
+        ],
+        "transitions": [
+            {
+                "time": transition.change.time.isoformat().replace("+00:00", "Z"),
+                "detection": transition.detection_id,
+                "from": transition.change.old,
+                "to": transition.change.new,
+                "reason": transition.change.reason,
+            }
+            for transition in result.transitions
+        ],
+        "mails": [
+            {
+                "time": mail.time.isoformat().replace("+00:00", "Z"),
+                "eventId": mail.event_id,
+                "subject": mail.subject,
+                "body": mail.body,
+            }
+            for mail in result.mails
+        ],
+        "problems": [{"source": p.source, "line": p.line, "message": p.message} for p in result.problems],
+    }
+
+
+def render_text(result: ReplayResult, detections: Sequence[EnabledDetection], context: dict, max_mails: int) -> str:
+    lines = [
+        f"Replay for stack {context['stack']} (profile {context['profile']}): {result.events:,} events from "
+        f"{context['filesRead']} of {context['files']} files; {result.duplicates:,} duplicates skipped; "
+        f"{len(result.problems)} problems",
+        "",
+        "Detections (matching events):",
+    ]
+    width = max((len(item.id) for item in detections), default=10)
+    for item in detections:
+        lines.append(f"  {item.id:<{width}}  {result.matches[item.id]:>8,}  {item.detection.title}")
+    lines += ["", "Alarm state changes, as CloudWatch would evaluate them:"]
+    if not result.transitions:
+        lines.append("  none")
+    for transition in result.transitions:
+        change = transition.change
+        lines.append(
+            f"  {change.time:%Y-%m-%d %H:%M} UTC  {transition.detection_id:<{width}}  "
+            f"{change.old:>5} -> {change.new:<5}  {change.reason}"
+        )
+    lines += ["", f"Sign-in mails the notifier would send ({len(result.mails):,}, notifyOn {context['notifyOn']}):"]
+    if not result.mails:
+        lines.append("  none")
+    for mail in result.mails[:max_mails]:
+        lines += ["", f"  Subject: {mail.subject}", *(f"  {line}" if line else "" for line in mail.body.splitlines())]
+    if len(result.mails) > max_mails:
+        lines += ["", f"  ... {len(result.mails) - max_mails:,} more (use --max-mails or --format json)"]
+    if result.problems:
+        lines += ["", "Problems (everything else was still replayed):"]
+        lines += [f"  {problem}" for problem in result.problems]
+    return "\n".join(lines)

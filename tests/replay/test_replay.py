@@ -1,0 +1,153 @@
+"""Replay end to end: the shipped sample, the command line, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from detections.catalog import ct
+from detections.profiles import resolve_detections
+from replay.__main__ import main
+from replay.core import Replay
+from replay.sample import generate
+
+SAMPLE = Path(generate.__file__).parent / "history"
+
+EXPECTED_TRANSITIONS = [
+    ("2024-05-01T11:15:00Z", "failed-console-sign-ins", "OK", "ALARM"),
+    ("2024-05-01T11:15:00Z", "sign-ins-for-unknown-users", "OK", "ALARM"),
+    ("2024-05-01T11:30:00Z", "failed-console-sign-ins", "ALARM", "OK"),
+    ("2024-05-01T11:30:00Z", "sign-ins-for-unknown-users", "ALARM", "OK"),
+    ("2024-05-01T12:35:00Z", "root-account-usage", "OK", "ALARM"),
+    ("2024-05-01T12:35:00Z", "root-console-sign-in", "OK", "ALARM"),
+    ("2024-05-01T12:40:00Z", "root-account-usage", "ALARM", "OK"),
+    ("2024-05-01T12:40:00Z", "root-console-sign-in", "ALARM", "OK"),
+    ("2024-05-01T14:05:00Z", "security-group-changes", "OK", "ALARM"),
+    ("2024-05-01T14:10:00Z", "security-group-changes", "ALARM", "OK"),
+    ("2024-05-01T14:25:00Z", "cloudtrail-changes", "OK", "ALARM"),
+    ("2024-05-01T14:30:00Z", "cloudtrail-changes", "ALARM", "OK"),
+    ("2024-05-01T14:35:00Z", "access-key-changes", "OK", "ALARM"),
+    ("2024-05-01T14:40:00Z", "access-key-changes", "ALARM", "OK"),
+    ("2024-05-01T14:45:00Z", "privileged-group-changes", "OK", "ALARM"),
+    ("2024-05-01T14:50:00Z", "privileged-group-changes", "ALARM", "OK"),
+    ("2024-05-01T16:45:00Z", "console-sign-in-without-mfa", "OK", "ALARM"),
+    ("2024-05-01T16:50:00Z", "console-sign-in-without-mfa", "ALARM", "OK"),
+]
+
+
+def run_json(capsys, *args) -> tuple[int, dict]:
+    code = main([*args, "--format", "json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out else {}
+
+
+def test_the_shipped_sample_is_what_the_generator_writes(tmp_path):
+    for written in generate.write(tmp_path):
+        shipped = SAMPLE / written.relative_to(tmp_path)
+        assert shipped.read_bytes() == written.read_bytes(), f"{shipped} is stale: run python -m replay.sample.generate"
+
+
+def test_replay_of_the_sample_gives_the_expected_alarm_transitions(capsys):
+    code, report = run_json(capsys, "--stack", "dev", str(SAMPLE))
+    assert code == 0
+    assert [(t["time"], t["detection"], t["from"], t["to"]) for t in report["transitions"]] == EXPECTED_TRANSITIONS
+    assert report["problems"] == [] and report["files"] == report["filesRead"] == 4
+    matches = {d["id"]: d["matches"] for d in report["detections"]}
+    # The 10:12-10:18 burst straddles 10:15: eight failures, no alarm.
+    assert matches["failed-console-sign-ins"] == 14
+    assert matches["unauthorized-api-calls"] == 3  # below the recommended threshold of 5
+
+
+def test_sample_mails_are_the_notifiers_own_rendering(capsys):
+    _, report = run_json(capsys, "--stack", "dev", str(SAMPLE))
+    subjects = [mail["subject"] for mail in report["mails"]]
+    assert len(subjects) == 19
+    assert subjects[0] == "Console sign-in succeeded: IAM user alice in 111122223333"
+    assert "[!] Console sign-in succeeded: Root user root in 111122223333" in subjects
+    root_mail = next(mail for mail in report["mails"] if "Root user" in mail["subject"])
+    assert "When:             2024-05-01 21:31:00 Asia/Tokyo (2024-05-01 12:31:00 UTC)" in root_mail["body"]
+    assert "Needs a look:     root user" in root_mail["body"]
+
+
+def test_cis_profile_replays_the_cis_alarms(tmp_path, capsys):
+    project = tmp_path
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (project / name).write_text((Path(generate.__file__).parents[2] / name).read_text())
+    (project / "Pulumi.cis.yaml").write_text(
+        "config:\n  login-monitoring:alertEmails: [sec@example.com]\n  login-monitoring:detectionProfile: cis\n"
+    )
+    code, report = run_json(capsys, "--stack", "cis", "--project-dir", str(project), str(SAMPLE))
+    assert code == 0
+    fired = {t["detection"] for t in report["transitions"] if t["to"] == "ALARM"}
+    assert "unauthorized-api-calls" in fired  # three denied calls: CIS alarms on the first
+    assert "console-authentication-failures" in fired
+    assert "root-console-sign-in" not in fired  # not in the cis profile
+
+
+def test_text_report_lists_matches_transitions_and_mails(capsys):
+    assert main(["--stack", "dev", "--max-mails", "1", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Replay for stack dev (profile recommended): 206 events from 4 of 4 files")
+    assert "2024-05-01 11:15 UTC  failed-console-sign-ins" in out and "OK -> ALARM" in out
+    assert "Subject: Console sign-in succeeded: IAM user alice in 111122223333" in out
+    assert "... 18 more (use --max-mails or --format json)" in out
+
+
+def test_overlapping_inputs_count_each_event_once(capsys):
+    once = run_json(capsys, str(SAMPLE))[1]
+    twice = run_json(capsys, str(SAMPLE), str(SAMPLE / "cis-changes.jsonl"))[1]
+    assert twice["duplicatesSkipped"] == 7 and twice["events"] == once["events"]
+    assert twice["transitions"] == once["transitions"]
+
+
+def test_bad_files_are_reported_and_the_rest_still_replayed(tmp_path, capsys):
+    (tmp_path / "broken.json.gz").write_bytes(b"\x1f\x8bnot really")
+    (tmp_path / "mixed.jsonl").write_text(json.dumps(ct("StopLogging", "cloudtrail.amazonaws.com")) + "\n{bad\n")
+    code, report = run_json(capsys, str(tmp_path))
+    assert code == 0 and report["events"] == 1
+    problems = {(Path(p["source"]).name, p["line"]) for p in report["problems"]}
+    assert problems == {("broken.json.gz", None), ("mixed.jsonl", 2)}
+    assert report["files"] == 2 and report["filesRead"] == 1
+
+
+def test_nothing_readable_exits_non_zero(tmp_path, capsys):
+    (tmp_path / "junk.txt").write_text("nothing to see\n")
+    assert main([str(tmp_path)]) == 1
+    assert "no CloudTrail event could be read" in capsys.readouterr().err
+    assert main([str(tmp_path / "nope")]) == 1
+
+
+def test_bad_stack_config_exits_2_naming_the_key(capsys):
+    assert main(["--stack", "nonexistent", str(SAMPLE)]) == 2
+    assert "no stack file Pulumi.nonexistent.yaml" in capsys.readouterr().err
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys):
+    main([str(SAMPLE)])
+    assert capsys.readouterr().err == ""
+
+
+def test_events_without_a_time_are_counted_but_not_simulated():
+    problems = []
+    replay = Replay(resolve_detections("recommended"), report=problems.append)
+    replay.feed(ct("StopLogging", "cloudtrail.amazonaws.com", eventTime="sometime"))
+    result = replay.result()
+    assert result.matches["cloudtrail-changes"] == 1 and result.transitions == []
+    assert "no usable eventTime" in problems[0].message
+
+
+@pytest.mark.parametrize("profile", ["cis", "recommended"])
+def test_replay_agrees_with_direct_evaluation(profile):
+    """The index must never hide a match: compare with evaluating every pattern on every event."""
+    from detections.catalog import CATALOG
+
+    detections = resolve_detections(profile)
+    events = [example.event for detection in CATALOG for example in detection.examples]
+    events = [{**event, "eventID": f"e{i}"} for i, event in enumerate(events)]
+    replay = Replay(detections)
+    for event in events:
+        replay.feed(event)
+    expected = {item.id: sum(item.compiled.matches(event) for event in events) for item in detections}
+    assert replay.result().matches == expected
