@@ -255,6 +255,15 @@ def _getter(path: tuple[str | int, ...]) -> Callable[[dict], Any]:
     if len(path) == 1 and isinstance(path[0], str):
         key = path[0]
         return lambda event: event.get(key, _MISSING)
+    if len(path) == 2 and all(isinstance(step, str) for step in path):
+        # $.a.b is the commonest nested selector in CloudTrail patterns; skip the general loop.
+        outer, inner = path
+
+        def get_two(event: dict) -> Any:
+            value = event.get(outer)
+            return value.get(inner, _MISSING) if type(value) is dict else _MISSING
+
+        return get_two
 
     def get(event: Any) -> Any:
         value = event
@@ -355,7 +364,10 @@ def _compile_comparison(node: Comparison) -> Callable[[dict], bool]:
     wanted = op == "="
 
     def textual(event: dict) -> bool:
-        text = _text_of(get(event))
+        value = get(event)
+        if type(value) is str:
+            return matcher(value) == wanted
+        text = _text_of(value)
         return text is not None and matcher(text) == wanted
 
     return textual

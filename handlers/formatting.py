@@ -36,36 +36,60 @@ def render_subject(record: SignInRecord) -> str:
     return _ascii(head) + who + tail
 
 
+_LABELS = (
+    "Event",
+    "Outcome",
+    "Who",
+    "Principal ARN",
+    "Switched from",
+    "Account",
+    "When",
+    "MFA used",
+    "MFA / credential",
+    "Source IP",
+    "User agent",
+    "Region",
+    "Signing in to",
+    "Needs a look",
+    "Event ID",
+)
+# Labels padded to one column; computed once, not per mail.
+_PADDED = tuple(f"{label + ':':<{max(map(len, _LABELS)) + 2}}" for label in _LABELS)
+
+
+def _clock(moment) -> str:
+    # isoformat is several times cheaper than strftime, and replay renders many mails.
+    return moment.isoformat(sep=" ", timespec="seconds")[:19]
+
+
 def render_body(record: SignInRecord, zone: tzinfo, zone_name: str) -> str:
-    local = record.event_time.astimezone(zone)
-    utc = record.event_time.strftime("%Y-%m-%d %H:%M:%S UTC")
-    when = f"{local:%Y-%m-%d %H:%M:%S} {zone_name}"
+    when = f"{_clock(record.event_time.astimezone(zone))} {zone_name}"
     if zone_name != "UTC":
-        when += f" ({utc})"
+        when += f" ({_clock(record.event_time)} UTC)"
     outcome = record.outcome if not record.error_message else f"{record.outcome} ({record.error_message})"
-    lines = [
-        ("Event", f"{event_title(record)} ({record.event_name})"),
-        ("Outcome", outcome),
-        ("Who", f"{record.principal_kind.label}: {record.display_name}"),
-        ("Principal ARN", record.principal_arn),
-        ("Switched from", record.switched_from),
-        ("Account", record.account_id),
-        ("When", when),
-        ("MFA used", {True: "yes", False: "no", None: "not reported"}[record.mfa_used]),
-        ("MFA / credential", record.mfa_type),
-        ("Source IP", record.source_ip),
-        ("User agent", record.user_agent),
-        ("Region", record.region),
-        ("Signing in to", record.login_url),
-        ("Needs a look", "; ".join(record.risk_reasons)),
-        ("Event ID", record.event_id),
-    ]
-    width = max(len(label) for label, _ in lines) + 2
-    rendered = [f"{label + ':':<{width}}{value}" for label, value in lines if value]
+    values = (
+        f"{event_title(record)} ({record.event_name})",
+        outcome,
+        f"{record.principal_kind.label}: {record.display_name}",
+        record.principal_arn,
+        record.switched_from,
+        record.account_id,
+        when,
+        {True: "yes", False: "no", None: "not reported"}[record.mfa_used],
+        record.mfa_type,
+        record.source_ip,
+        record.user_agent,
+        record.region,
+        record.login_url,
+        "; ".join(record.risk_reasons),
+        record.event_id,
+    )
+    rendered = [label + value for label, value in zip(_PADDED, values, strict=True) if value]
     title = f"{event_title(record)} {outcome_word(record)} in AWS account {record.account_id}"
     return "\n".join([title, "", *rendered, ""])
 
 
 def _ascii(text: str) -> str:
-    cleaned = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
-    return cleaned
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,7 +91,7 @@ class SignInRecord:
             return self.failed
         return True
 
-    @property
+    @functools.cached_property
     def risk_reasons(self) -> tuple[str, ...]:
         reasons = []
         if self.failed:

@@ -92,16 +92,20 @@ class Replay:
             self._seen.add(event_id)
         self.events += 1
         name = event.get("eventName")
-        when = None
+        matched = None
         candidates = self._by_name.get(name)
-        for group in (candidates, self._unconstrained) if candidates else (self._unconstrained,):
-            for position, test in group:
-                if test(event):
-                    if when is None:
-                        when = self._time_of(event)
-                    self.matches[position] += 1
-                    if when is not None:
-                        self.simulators[position].add(when.timestamp())
+        if candidates:
+            matched = [position for position, test in candidates if test(event)]
+        for position, test in self._unconstrained:
+            if test(event):
+                matched = [*(matched or ()), position]
+        if matched:
+            # One event often matches several detections: read its time once.
+            when = self._time_of(event)
+            for position in matched:
+                self.matches[position] += 1
+                if when is not None:
+                    self.simulators[position].add(when.timestamp())
         if name in self._signin_names and self._signin_test(event):
             self._mail(event)
 
