@@ -28,3 +28,15 @@ def test_quick_start_commands_are_the_ones_ci_and_users_run():
     ci_commands = [line for line in ci_script if line and not line.startswith("#")]
     assert ci_commands[-1] == "python -m pytest"
     assert "python -m pip install --quiet -r requirements-dev.txt" in ci_commands
+
+
+def test_every_detection_is_in_the_readme_table():
+    from detections.catalog import CATALOG
+
+    for detection in CATALOG:
+        assert f"| `{detection.id}` | {detection.title} |" in README, detection.id
+
+
+def test_replay_command_in_the_readme_runs_on_the_shipped_sample():
+    assert "\npython -m replay --stack dev replay/sample/history\n" in README
+    assert (ROOT / "replay" / "sample" / "history").is_dir()
