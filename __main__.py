@@ -1,13 +1,30 @@
-"""login-monitoring: one LoginMonitoring component per account/region stack."""
+"""login-monitoring: a hub stack, or one LoginMonitoring component per account/region stack."""
 
 import pulumi
 
+from components.hub import HubArgs, LoginMonitoringHub
 from components.login_monitoring import LoginMonitoring
 from components.settings import load_settings
 
 settings = load_settings(pulumi.Config().get)
-monitoring = LoginMonitoring("login-monitoring", settings)
 
-for output_name, value in monitoring.outputs().items():
-    if value is not None:
-        pulumi.export(output_name, value)
+if settings.is_hub:
+    hub = LoginMonitoringHub(
+        "login-monitoring-hub",
+        HubArgs(
+            emails=settings.alert_emails,
+            organization_id=settings.organization_id,
+            name_prefix=f"login-monitoring-{pulumi.get_stack()}",
+            encrypt=settings.encrypt_alert_topic,
+        ),
+    )
+    pulumi.export("hubTopicArn", hub.topic_arn)
+    pulumi.export("hubTopicKeyArn", hub.key_arn if hub.key_arn is not None else "")
+    pulumi.export("sinkArn", hub.sink_arn)
+    pulumi.export("organizationId", settings.organization_id)
+    pulumi.export("dashboardName", hub.dashboard_name)
+else:
+    monitoring = LoginMonitoring("login-monitoring", settings)
+    for output_name, value in monitoring.outputs().items():
+        if value is not None:
+            pulumi.export(output_name, value)

@@ -21,6 +21,8 @@ class AlertTopicArgs:
     context: AwsContext
     emails: Sequence[str]
     encrypt: bool = True
+    # Replaces the default key policy (this account's alarms) — the hub admits the organization.
+    key_policy: pulumi.Input[str] | None = None
 
 
 class AlertTopic(pulumi.ComponentResource):
@@ -42,7 +44,7 @@ class AlertTopic(pulumi.ComponentResource):
                 description="Encrypts the login-monitoring alert topic; usable by CloudWatch alarms.",
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
-                policy=alert_key_policy(args.context),
+                policy=args.key_policy or alert_key_policy(args.context),
                 opts=child,
             )
         self.topic = aws.sns.Topic(

@@ -7,6 +7,8 @@ import pulumi
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
 from components.detection_alarms import DetectionAlarms, DetectionAlarmsArgs
+from components.hub_connection import HubConnection
+from components.hub_forwarder import HubForwarder, HubForwarderArgs
 from components.settings import LoginMonitoringArgs
 from components.signin_notifier import SignInNotifier, SignInNotifierArgs
 from components.trail import CloudTrailLogging, TrailArgs
@@ -28,7 +30,8 @@ class LoginMonitoring(pulumi.ComponentResource):
         ctx = AwsContext.lookup(self)
 
         name_prefix = f"{name}-{pulumi.get_stack()}"
-        if args.trail_mode == "create":
+        hub = HubConnection.lookup(f"{name}-hub", args.hub_stack, self) if args.hub_stack else None
+        if args.trail_mode in ("create", "organization"):
             trail = CloudTrailLogging(
                 f"{name}-cloudtrail",
                 TrailArgs(
@@ -37,6 +40,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                     log_retention_days=args.trail_log_retention_days,
                     bucket_expiration_days=args.trail_bucket_expiration_days,
                     events=args.trail_events,
+                    organization_id=args.organization_id if args.trail_mode == "organization" else "",
                 ),
                 opts=child,
             )
@@ -78,6 +82,20 @@ class LoginMonitoring(pulumi.ComponentResource):
             opts=child,
         )
         alert_topic.attach_policy([notifier.role_arn])
+        self.hub_link_arn = None
+        if hub:
+            forwarder = HubForwarder(
+                f"{name}-hub-forwarder",
+                HubForwarderArgs(
+                    topic_arn=alert_topic.topic_arn,
+                    hub_topic_arn=hub.topic_arn,
+                    hub_key_arn=hub.key_arn,
+                    sink_arn=hub.sink_arn,
+                    log_retention_days=args.notifier_log_retention_days,
+                ),
+                opts=child,
+            )
+            self.hub_link_arn = forwarder.link_arn
 
         self.log_group_name = log_group_name
         self.alert_topic_arn = alert_topic.topic_arn
@@ -98,4 +116,5 @@ class LoginMonitoring(pulumi.ComponentResource):
             "notifierFunctionArn": self.notifier_function_arn,
             "signInTableName": self.sign_in_table_name,
             "failedEventsQueueUrl": self.failed_events_queue_url,
+            "hubLinkArn": self.hub_link_arn,
         }

@@ -20,7 +20,8 @@ from detections.profiles import DetectionSettingsError, EnabledDetection, resolv
 
 CONFIG_NAMESPACE = "login-monitoring"
 
-TRAIL_MODES = ("create", "existing")
+TRAIL_MODES = ("create", "existing", "organization")
+STACK_ROLES = ("member", "hub")
 TRAIL_EVENT_SCOPES = ("write", "all")
 NOTIFY_POLICIES = ("all", "risky")
 # The values CloudWatch Logs accepts for a log group's retention; 0 means never expire.
@@ -52,6 +53,8 @@ LOG_RETENTION_DAYS = (
 MAX_ALARM_WINDOW_SECONDS = 86_400
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;.]+$")
 _LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_\-/.#]{1,512}$")
+_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
 
 
 class SettingsError(pulumi.RunError):
@@ -83,6 +86,13 @@ class LoginMonitoringArgs:
     detection_profile: str = "recommended"
     detection_overrides: tuple[str, ...] = ()
     privileged_groups: tuple[str, ...] = ("Administrators",)
+    stack_role: str = "member"
+    hub_stack: str = ""
+    organization_id: str = ""
+
+    @property
+    def is_hub(self) -> bool:
+        return self.stack_role == "hub"
 
     def __post_init__(self) -> None:
         problems = list(_check(self))
@@ -105,8 +115,15 @@ class LoginMonitoringArgs:
 
 
 def _check(args: LoginMonitoringArgs):
-    if not args.alert_emails:
-        yield "alertEmails", 'at least one mail recipient is required, e.g. ["security@example.com"]'
+    yield from _check_role(args)
+    if not args.alert_emails and not args.hub_stack:
+        yield (
+            "alertEmails",
+            (
+                'at least one mail recipient is required, e.g. ["security@example.com"] '
+                "(a member that reports to a hub may leave it empty)"
+            ),
+        )
     for address in args.alert_emails:
         if not _EMAIL.match(address):
             yield "alertEmails", f"{address!r} is not a mail address"
@@ -120,8 +137,10 @@ def _check(args: LoginMonitoringArgs):
             )
         elif not _LOG_GROUP_NAME.match(args.existing_log_group_name):
             yield "existingLogGroupName", f"{args.existing_log_group_name!r} is not a valid log group name"
-    elif args.trail_mode == "create" and args.existing_log_group_name:
+    elif args.existing_log_group_name:
         yield "existingLogGroupName", "is only used with trailMode 'existing'; remove it or set trailMode"
+    if args.trail_mode == "organization" and not args.organization_id:
+        yield "organizationId", "is required with trailMode 'organization' (the o-... id of your organization)"
     if args.trail_events not in TRAIL_EVENT_SCOPES:
         yield "trailEvents", f"must be one of {', '.join(TRAIL_EVENT_SCOPES)}, got {args.trail_events!r}"
     for key, value in (
@@ -150,6 +169,22 @@ def _check(args: LoginMonitoringArgs):
         ZoneInfo(args.display_timezone)
     except (ZoneInfoNotFoundError, ValueError):
         yield "displayTimezone", f"{args.display_timezone!r} is not an IANA time zone name such as 'Asia/Tokyo'"
+
+
+def _check_role(args: LoginMonitoringArgs):
+    if args.stack_role not in STACK_ROLES:
+        yield "stackRole", f"must be one of {', '.join(STACK_ROLES)}, got {args.stack_role!r}"
+    if args.organization_id and not _ORGANIZATION_ID.match(args.organization_id):
+        yield "organizationId", f"{args.organization_id!r} is not an organization id such as o-a1b2c3d4e5"
+    if args.hub_stack and not _STACK_NAME.match(args.hub_stack):
+        yield "hubStack", f"{args.hub_stack!r} is not a stack name such as acme/login-monitoring/hub"
+    if args.is_hub:
+        if not args.organization_id:
+            yield "organizationId", "is required for the hub: only accounts of this organization may publish to it"
+        if args.hub_stack:
+            yield "hubStack", "a hub does not reference another hub; remove hubStack or set stackRole 'member'"
+        if args.trail_mode != "create" or args.existing_log_group_name:
+            yield "trailMode", "the hub creates no trail; watch the hub account with a member stack of its own"
 
 
 def _parse_int(raw: str) -> int:
@@ -198,6 +233,9 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "detectionProfile": ("detection_profile", str, f"one of {', '.join(PROFILES)}"),
     "detectionOverrides": ("detection_overrides", _parse_string_list, "a list of '<id>.<setting>=<value>' strings"),
     "privilegedGroups": ("privileged_groups", _parse_string_list, "a list of IAM group names"),
+    "stackRole": ("stack_role", str, f"one of {', '.join(STACK_ROLES)}"),
+    "hubStack": ("hub_stack", str, "a stack name"),
+    "organizationId": ("organization_id", str, "an organization id"),
 }
 CONFIG_KEYS = tuple(_KEYS)
 

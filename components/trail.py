@@ -21,6 +21,8 @@ class TrailArgs:
     bucket_expiration_days: int
     # "write" records management write events only (sign-ins included); "all" adds reads.
     events: str = "write"
+    # Set for an organization trail (management or delegated administrator account).
+    organization_id: str = ""
 
 
 class CloudTrailLogging(pulumi.ComponentResource):
@@ -92,7 +94,7 @@ class CloudTrailLogging(pulumi.ComponentResource):
         bucket_policy = aws.s3.BucketPolicy(
             f"{name}-bucket-policy",
             bucket=bucket.id,
-            policy=trail_bucket_policy(bucket.arn, trail_arn, ctx.account_id),
+            policy=trail_bucket_policy(bucket.arn, trail_arn, ctx.account_id, args.organization_id),
             # Put the policy after the public access block so the two never race.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership, encryption]),
         )
@@ -126,6 +128,7 @@ class CloudTrailLogging(pulumi.ComponentResource):
             name=args.trail_name,
             s3_bucket_name=bucket.id,
             is_multi_region_trail=True,
+            is_organization_trail=bool(args.organization_id),
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
@@ -162,9 +165,27 @@ def management_event_selector(events: str) -> aws.cloudtrail.TrailAdvancedEventS
 
 
 def trail_bucket_policy(
-    bucket_arn: pulumi.Input[str], trail_arn: pulumi.Input[str], account_id: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str],
+    trail_arn: pulumi.Input[str],
+    account_id: pulumi.Input[str],
+    organization_id: str = "",
 ) -> pulumi.Output[str]:
     from_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
+    organization = []
+    if organization_id:
+        # An organization trail writes every member account's logs under AWSLogs/<organization id>/.
+        organization.append(
+            {
+                "Sid": "CloudTrailOrganizationWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDTRAIL},
+                "Action": "s3:PutObject",
+                "Resource": pulumi.Output.concat(bucket_arn, "/AWSLogs/", organization_id, "/*"),
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}
+                },
+            }
+        )
     return document(
         {
             "Sid": "DenyInsecureTransport",
@@ -190,4 +211,5 @@ def trail_bucket_policy(
             "Resource": pulumi.Output.concat(bucket_arn, "/AWSLogs/", account_id, "/*"),
             "Condition": {"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}},
         },
+        *organization,
     )

@@ -70,10 +70,12 @@ def partition_of(region: str) -> str:
 class AwsLikeMocks(pulumi.runtime.Mocks):
     """Fills computed outputs the way AWS names things, so ARNs in policies read true."""
 
-    def __init__(self, account_id: str, region: str) -> None:
+    def __init__(self, account_id: str, region: str, stack_outputs: dict[str, dict] | None = None) -> None:
         self.account_id = account_id
         self.region = region
         self.partition = partition_of(region)
+        # Outputs of the stacks a program references, by stack name (or its last path segment).
+        self.stack_outputs = stack_outputs or {}
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -101,8 +103,16 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the offline engine has no answer for the invoke {args.token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = args.inputs.get("name") or args.resource_id or args.name
+            outputs = self.stack_outputs.get(name, self.stack_outputs.get(name.rsplit("/", 1)[-1], {}))
+            return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
         state = dict(args.inputs)
-        name = args.inputs.get("name") or _physical_name(args.name)
+        name = args.inputs.get("name") or (
+            args.inputs["namePrefix"] + _physical_name(args.name)[-7:]
+            if args.inputs.get("namePrefix")
+            else _physical_name(args.name)
+        )
         arn = self._arn_for(args.typ, name, args.inputs, state)
         if arn:
             state.setdefault("arn", arn)
@@ -143,6 +153,12 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             state["name"] = name
             return f"arn:{p}:cloudwatch:{r}:{a}:alarm:{name}"
+        if typ == "aws:oam/sink:Sink":
+            return f"arn:{p}:oam:{r}:{a}:sink/{_uuid_like(name)}"
+        if typ == "aws:oam/link:Link":
+            return f"arn:{p}:oam:{r}:{a}:link/{_uuid_like(name)}"
+        if typ == "aws:cloudwatch/dashboard:Dashboard":
+            return f"arn:{p}:cloudwatch::{a}:dashboard/{inputs.get('dashboardName', name)}"
         if typ == "aws:sns/topicSubscription:TopicSubscription":
             return f"{inputs.get('topic', '')}:{_uuid_like(name)}"
         return None
@@ -173,6 +189,22 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         return response
 
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self.records.append(
+            ResourceRecord(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=True,
+                inputs={"name": request.id},
+                state={},
+                dependencies=(),
+            )
+        )
+        return response
+
 
 def run_program(
     config: StackConfig,
@@ -181,6 +213,7 @@ def run_program(
     account_id: str | None = None,
     region: str | None = None,
     records: list[ResourceRecord] | None = None,
+    stack_outputs: dict[str, dict] | None = None,
 ) -> ProgramRun:
     """Run `__main__.py` under the fake engine with the given stack config; raise what the program raises.
 
@@ -189,7 +222,7 @@ def run_program(
     """
     region = region or config.get("aws:region") or DEFAULT_REGION
     account_id = account_id or _first_allowed_account(config) or DEFAULT_ACCOUNT_ID
-    mocks = AwsLikeMocks(account_id, region)
+    mocks = AwsLikeMocks(account_id, region, stack_outputs)
     monitor = RecordingMonitor(mocks, records if records is not None else [])
 
     settings.ROOT.set(None)

@@ -1,0 +1,104 @@
+"""Sends everything a member's alert topic receives on to the hub's topic, from any Region."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws_context import with_stream_suffix
+from components.lambda_package import handler_archive
+from components.policies import allow, assume_role_by, document
+from components.signin_notifier import LAMBDA_RUNTIME
+
+FORWARDER_HANDLER = "handlers.forwarder.handler"
+
+
+@dataclass(frozen=True)
+class HubForwarderArgs:
+    topic_arn: pulumi.Input[str]
+    hub_topic_arn: pulumi.Input[str]
+    hub_key_arn: pulumi.Input[str]  # "" when the hub topic is not encrypted
+    sink_arn: pulumi.Input[str]
+    log_retention_days: int = 30
+
+
+class HubForwarder(pulumi.ComponentResource):
+    role_arn: pulumi.Output[str]
+    link_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: HubForwarderArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("loginmonitoring:index:HubForwarder", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=args.log_retention_days, opts=child)
+        # The hub's topic policy admits organization roles whose name starts like this one.
+        role = aws.iam.Role(
+            f"{name}-role",
+            name_prefix="login-monitoring-hub-forwarder-",
+            description="Forwards this account's login-monitoring mails to the organization's hub.",
+            assume_role_policy=assume_role_by("lambda.amazonaws.com"),
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=forwarder_policy(args.hub_topic_arn, args.hub_key_arn, log_group.arn),
+            opts=child,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            description="Forwards login-monitoring alarm and sign-in mails to the hub topic.",
+            runtime=LAMBDA_RUNTIME,
+            architectures=["arm64"],
+            handler=FORWARDER_HANDLER,
+            code=handler_archive(),
+            role=role.arn,
+            memory_size=128,
+            timeout=30,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables={"HUB_TOPIC_ARN": args.hub_topic_arn}),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-invoke-from-topic",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="sns.amazonaws.com",
+            source_arn=args.topic_arn,
+            opts=child,
+        )
+        aws.sns.TopicSubscription(
+            f"{name}-subscription",
+            topic=args.topic_arn,
+            protocol="lambda",
+            endpoint=function.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        # Shares this account's metrics with the hub's dashboard (CloudWatch cross-account observability).
+        link = aws.oam.Link(
+            f"{name}-link",
+            label_template="$AccountName",
+            resource_types=["AWS::CloudWatch::Metric"],
+            sink_identifier=args.sink_arn,
+            opts=child,
+        )
+        self.role_arn = role.arn
+        self.link_arn = link.arn
+        self.register_outputs({"roleArn": self.role_arn, "linkArn": self.link_arn})
+
+
+def forwarder_policy(
+    hub_topic_arn: pulumi.Input[str], hub_key_arn: pulumi.Input[str], log_group_arn: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    statements = [
+        allow("PublishToHubTopic", ["sns:Publish"], [hub_topic_arn]),
+        allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [with_stream_suffix(log_group_arn)]),
+    ]
+    # Whether the hub encrypts its topic is known only once its outputs are read.
+    key_statements = pulumi.Output.from_input(hub_key_arn).apply(
+        lambda key: [allow("EncryptForHubTopic", ["kms:GenerateDataKey*", "kms:Decrypt"], [key])] if key else []
+    )
+    return pulumi.Output.all(*[pulumi.Output.from_input(s) for s in statements], key_statements).apply(
+        lambda parts: document(*parts[:-1], *parts[-1])
+    )

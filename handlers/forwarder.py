@@ -1,0 +1,48 @@
+"""Forward every message of a member's alert topic to the organization's hub topic.
+
+CloudWatch alarm actions reach an SNS topic of another account only in the alarm's own
+Region, so a member in any Region sends its alarm and sign-in mails through this function.
+SNS invokes it asynchronously: an error makes Lambda retry, then keep the event.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+logger = logging.getLogger("login-monitoring.forwarder")
+logger.setLevel(logging.INFO)
+
+_clients: dict[str, Any] = {}
+
+
+def region_of(topic_arn: str) -> str:
+    parts = topic_arn.split(":")
+    if len(parts) < 6 or parts[2] != "sns" or not parts[3]:
+        raise ValueError(f"{topic_arn!r} is not an SNS topic ARN")
+    return parts[3]
+
+
+def forward(event: dict[str, Any], hub_topic_arn: str, sns: Any) -> int:
+    forwarded = 0
+    for record in event.get("Records", []):
+        message = record.get("Sns") or {}
+        if "Message" not in message:
+            logger.warning("skipping a record without an SNS message: %s", record.get("EventSubscriptionArn", "?"))
+            continue
+        request = {"TopicArn": hub_topic_arn, "Message": message["Message"]}
+        if message.get("Subject"):
+            request["Subject"] = message["Subject"]
+        sns.publish(**request)
+        forwarded += 1
+    return forwarded
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    hub_topic_arn = os.environ["HUB_TOPIC_ARN"]
+    if "sns" not in _clients:
+        import boto3
+
+        _clients["sns"] = boto3.client("sns", region_name=region_of(hub_topic_arn))
+    return {"forwarded": forward(event, hub_topic_arn, _clients["sns"])}

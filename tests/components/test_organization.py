@@ -1,0 +1,192 @@
+"""Hub, member with hub, member standalone and organization trail, as the program registers them."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+
+import pytest
+
+from components.hub_connection import HubStackError
+from components.settings import SettingsError
+from offline.engine import run_program
+from offline.stack_config import load_stack_config
+from tests.components.program import run_stack, statement, statements
+
+ORG = "o-a1b2c3d4e5"
+
+
+@pytest.fixture(scope="module")
+def hub():
+    return run_stack("hub")
+
+
+@pytest.fixture(scope="module")
+def member(hub):
+    return run_program(load_stack_config("member-a"), stack_outputs={"hub": hub.outputs})
+
+
+def test_hub_exports_what_members_need(hub):
+    assert set(hub.outputs) == {"hubTopicArn", "hubTopicKeyArn", "sinkArn", "organizationId", "dashboardName"}
+    assert hub.outputs["organizationId"] == ORG
+    assert hub.outputs["hubTopicArn"].startswith("arn:aws:sns:us-east-1:210987654321:")
+    assert hub.outputs["sinkArn"].startswith("arn:aws:oam:us-east-1:210987654321:sink/")
+
+
+def test_hub_watches_no_account_itself(hub):
+    for absent in (
+        "aws:cloudtrail/trail:Trail",
+        "aws:lambda/function:Function",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+    ):
+        assert hub.of_type(absent) == []
+
+
+def test_hub_topic_admits_only_forwarders_of_the_organization(hub):
+    policy = hub.one("aws:sns/topicPolicy:TopicPolicy")
+    (only,) = statements(policy)
+    assert only["Principal"] == {"AWS": "*"} and only["Action"] == "sns:Publish"
+    assert only["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": ORG}
+    assert only["Condition"]["ArnLike"] == {"aws:PrincipalArn": "arn:aws:iam::*:role/login-monitoring-hub-forwarder-*"}
+    assert only["Resource"] == hub.outputs["hubTopicArn"]
+
+
+def test_hub_key_is_usable_by_the_organization_only_through_sns(hub):
+    key = hub.one("aws:kms/key:Key")
+    grant = statement(key, "OrganizationForwardersEncryptThroughSns")
+    assert grant["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": ORG},
+        "StringLike": {"kms:ViaService": "sns.us-east-1.amazonaws.com"},
+    }
+    assert hub.one("aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == key.state["arn"] == hub.outputs["hubTopicKeyArn"]
+
+
+def test_hub_sink_admits_metric_links_from_the_organization(hub):
+    policy = hub.one("aws:oam/sinkPolicy:SinkPolicy")
+    assert policy.inputs["sinkIdentifier"] == hub.outputs["sinkArn"]
+    (only,) = statements(policy)
+    assert sorted(only["Action"]) == ["oam:CreateLink", "oam:UpdateLink"]
+    assert only["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": ORG},
+        "ForAllValues:StringEquals": {"oam:ResourceTypes": ["AWS::CloudWatch::Metric"]},
+    }
+
+
+def test_hub_dashboard_searches_every_linked_account(hub):
+    dashboard = hub.one("aws:cloudwatch/dashboard:Dashboard")
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    expressions = [w["properties"]["metrics"][0][0]["expression"] for w in body["widgets"]]
+    assert "SEARCH('{LoginMonitoring} MetricName=\"ConsoleSignInFailures\"', 'Sum', 300)" in expressions
+    assert "SEARCH('{LoginMonitoring}', 'Sum', 3600)" in expressions
+    assert {w["properties"]["region"] for w in body["widgets"]} == {"us-east-1"}
+    assert hub.outputs["dashboardName"] == "login-monitoring-hub-organization"
+
+
+def test_member_reads_the_hub_stack_by_name(member):
+    (reference,) = member.of_type("pulumi:pulumi:StackReference")
+    assert reference.inputs["name"] == "acme/login-monitoring/hub"
+
+
+def test_member_mails_reach_the_hub_through_its_forwarder(member, hub):
+    topic = member.one("aws:sns/topic:Topic")
+    function = next(f for f in member.of_type("aws:lambda/function:Function") if "forwarder" in f.name)
+    subscription = next(
+        s for s in member.of_type("aws:sns/topicSubscription:TopicSubscription") if s.inputs["protocol"] == "lambda"
+    )
+    permission = next(p for p in member.of_type("aws:lambda/permission:Permission") if "forwarder" in p.name)
+
+    assert function.inputs["environment"]["variables"] == {"HUB_TOPIC_ARN": hub.outputs["hubTopicArn"]}
+    assert function.inputs["handler"] == "handlers.forwarder.handler"
+    assert (
+        subscription.inputs["topic"] == topic.state["arn"] and subscription.inputs["endpoint"] == function.state["arn"]
+    )
+    assert (
+        permission.inputs["principal"] == "sns.amazonaws.com" and permission.inputs["sourceArn"] == topic.state["arn"]
+    )
+    assert permission.urn in subscription.dependencies
+    # Every alarm of the member notifies its own topic, which the forwarder drains.
+    alarms = member.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert alarms and all(a.inputs["alarmActions"] == [topic.state["arn"]] for a in alarms)
+
+
+def test_member_forwarder_role_fits_the_hub_policy_and_may_only_publish_there(member, hub):
+    role = next(r for r in member.of_type("aws:iam/role:Role") if "forwarder" in r.name)
+    hub_condition = statements(hub.one("aws:sns/topicPolicy:TopicPolicy"))[0]["Condition"]["ArnLike"]
+    assert fnmatch.fnmatch(role.state["arn"], hub_condition["aws:PrincipalArn"])
+    policy = next(p for p in member.of_type("aws:iam/rolePolicy:RolePolicy") if "forwarder" in p.name)
+    granted = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in statements(policy)}
+    assert granted["PublishToHubTopic"] == (["sns:Publish"], [hub.outputs["hubTopicArn"]])
+    assert granted["EncryptForHubTopic"] == (["kms:Decrypt", "kms:GenerateDataKey*"], [hub.outputs["hubTopicKeyArn"]])
+
+
+def test_member_links_its_metrics_to_the_hub_sink(member, hub):
+    link = member.one("aws:oam/link:Link")
+    assert link.inputs["sinkIdentifier"] == hub.outputs["sinkArn"]
+    assert link.inputs["resourceTypes"] == ["AWS::CloudWatch::Metric"]
+    assert member.outputs["hubLinkArn"] == link.state["arn"]
+
+
+def test_unencrypted_hub_means_no_key_grant_for_forwarders(hub):
+    outputs = {**hub.outputs, "hubTopicKeyArn": ""}
+    run = run_program(load_stack_config("member-a"), stack_outputs={"hub": outputs})
+    policy = next(p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if "forwarder" in p.name)
+    assert "EncryptForHubTopic" not in {s["Sid"] for s in statements(policy)}
+
+
+def test_member_without_a_deployed_hub_gets_a_clear_error():
+    with pytest.raises(HubStackError) as caught:
+        run_program(load_stack_config("member-a"), stack_outputs={"hub": {"hubTopicArn": "arn:aws:sns:x"}})
+    message = str(caught.value)
+    assert "login-monitoring:hubStack: stack 'acme/login-monitoring/hub' has no output" in message
+    assert "hubTopicKeyArn, sinkArn, organizationId" in message and "deploy the hub first" in message
+
+
+def test_member_standalone_has_no_hub_wiring():
+    run = run_stack("dev")
+    for absent in ("pulumi:pulumi:StackReference", "aws:oam/link:Link", "loginmonitoring:index:HubForwarder"):
+        assert run.of_type(absent) == []
+
+
+def test_member_may_leave_its_own_recipients_to_the_hub(hub):
+    run = run_program(load_stack_config("member-b"), stack_outputs={"hub": hub.outputs})
+    assert run.of_type("aws:sns/topicSubscription:TopicSubscription")[0].inputs["protocol"] == "lambda"
+    assert len(run.of_type("aws:sns/topicSubscription:TopicSubscription")) == 1
+
+
+def test_organization_trail_covers_every_account(hub):
+    run = run_program(load_stack_config("management"), stack_outputs={"hub": hub.outputs})
+    trail = run.one("aws:cloudtrail/trail:Trail")
+    assert trail.inputs["isOrganizationTrail"] is True and trail.inputs["isMultiRegionTrail"] is True
+    write = statement(run.one("aws:s3/bucketPolicy:BucketPolicy"), "CloudTrailOrganizationWrite")
+    bucket = run.one("aws:s3/bucket:Bucket").state["bucket"]
+    assert write["Resource"] == f"arn:aws:s3:::{bucket}/AWSLogs/{ORG}/*"
+    assert write["Condition"]["StringEquals"]["aws:SourceArn"] == trail.state["arn"]
+    selectors = trail.inputs["advancedEventSelectors"][0]["fieldSelectors"]
+    assert {s["field"] for s in selectors} == {"eventCategory"}  # trailEvents: all
+
+
+def test_an_account_trail_is_not_an_organization_trail():
+    run = run_stack("dev")
+    assert run.one("aws:cloudtrail/trail:Trail").inputs["isOrganizationTrail"] is False
+    assert "CloudTrailOrganizationWrite" not in {
+        s["Sid"] for s in statements(run.one("aws:s3/bucketPolicy:BucketPolicy"))
+    }
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "key", "words"),
+    [
+        ("hub", {"organizationId": ""}, "organizationId", "is required for the hub"),
+        ("hub", {"organizationId": "org-123"}, "organizationId", "is not an organization id"),
+        ("hub", {"hubStack": "acme/login-monitoring/other"}, "hubStack", "a hub does not reference another hub"),
+        ("hub", {"trailMode": "organization"}, "trailMode", "the hub creates no trail"),
+        ("hub", {"stackRole": "spoke"}, "stackRole", "must be one of member, hub"),
+        ("dev", {"trailMode": "organization"}, "organizationId", "is required with trailMode 'organization'"),
+        ("dev", {"hubStack": "acme/login monitoring"}, "hubStack", "is not a stack name"),
+        ("member-b", {"hubStack": ""}, "alertEmails", "at least one mail recipient is required"),
+    ],
+)
+def test_role_settings_fail_naming_the_key(stack, overrides, key, words):
+    with pytest.raises(SettingsError) as caught:
+        run_stack(stack, **overrides)
+    assert any(k == key and words in m for k, m in caught.value.problems), caught.value.problems
