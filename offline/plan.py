@@ -2,6 +2,7 @@
 
     python -m offline.plan dev            # resource tree
     python -m offline.plan dev --json     # the same as JSON
+    python -m offline.plan --all          # every Pulumi.<stack>.yaml: hubs first, members read their outputs
 
 Exit status: 0 planned, 2 configuration error (same message `pulumi preview` gives).
 """
@@ -11,11 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
+from components.hub_connection import HubStackError
 from components.settings import SettingsError
 from offline.engine import ProgramRun, ResourceRecord, run_program
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
@@ -24,9 +27,64 @@ from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_confi
 def plan(
     stack: str, *, project_dir: Path = PROJECT_DIR, account_id: str | None = None, region: str | None = None
 ) -> ProgramRun:
-    return run_program(
-        load_stack_config(stack, project_dir), project_dir=project_dir, account_id=account_id, region=region
-    )
+    config = load_stack_config(stack, project_dir)
+    outputs = {}
+    hub = config.get(f"{config.project}:hubStack")
+    if hub and (project_dir / f"Pulumi.{hub.rsplit('/', 1)[-1]}.yaml").exists():
+        # A member's plan needs its hub's outputs: plan the hub from its stack file first.
+        hub_name = hub.rsplit("/", 1)[-1]
+        outputs[hub_name] = run_program(load_stack_config(hub_name, project_dir), project_dir=project_dir).outputs
+    return run_program(config, project_dir=project_dir, account_id=account_id, region=region, stack_outputs=outputs)
+
+
+@dataclass
+class StackPlan:
+    stack: str
+    role: str
+    run: ProgramRun | None = None
+    error: str | None = None
+
+
+def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
+    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+
+
+def plan_all(project_dir: Path = PROJECT_DIR) -> list[StackPlan]:
+    """Plan every stack; hubs first, so members read the hub plan's outputs as their StackReference."""
+    configs = [load_stack_config(name, project_dir) for name in stack_names(project_dir)]
+
+    def role(config) -> str:
+        return config.get(f"{config.project}:stackRole") or "member"
+
+    outputs: dict[str, dict] = {}
+    plans: list[StackPlan] = []
+    for config in sorted(configs, key=lambda c: (role(c) != "hub", c.stack)):
+        plan = StackPlan(config.stack, role(config))
+        try:
+            plan.run = run_program(config, project_dir=project_dir, stack_outputs=outputs)
+        except (SettingsError, HubStackError) as error:
+            plan.error = str(error)
+        else:
+            outputs[config.stack] = plan.run.outputs
+        plans.append(plan)
+    return plans
+
+
+def render_all(plans: list[StackPlan]) -> str:
+    lines = [f"{len(plans)} stacks planned offline (hubs first):", ""]
+    for plan in plans:
+        if plan.error:
+            lines.append(f"  FAIL  {plan.stack:<24} {plan.role:<7} {plan.error.splitlines()[0]}")
+            lines += [f"{'':39}{line}" for line in plan.error.splitlines()[1:]]
+            continue
+        run = plan.run
+        custom = sum(1 for r in run.resources if r.custom)
+        detail = f"account {run.account_id}, {run.region}: {custom} resources"
+        hub = next((r.inputs.get("name") for r in run.of_type("pulumi:pulumi:StackReference")), None)
+        if hub:
+            detail += f", reports to {hub}"
+        lines.append(f"  ok    {plan.stack:<24} {plan.role:<7} {detail}")
+    return "\n".join(lines)
 
 
 def to_json(run: ProgramRun) -> dict[str, Any]:
@@ -137,6 +195,7 @@ def _plain(value: Any) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.splitlines()[0])
     parser.add_argument("stack", nargs="?", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    parser.add_argument("--all", action="store_true", help="plan every stack of the project and report per stack")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument(
         "--account-id", help="account id to plan for (default: aws:allowedAccountIds[0] or 123456789012)"
@@ -144,9 +203,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", help="region to plan for (default: the stack's aws:region)")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
     options = parser.parse_args(argv)
+    if options.all:
+        try:
+            plans = plan_all(options.project_dir)
+        except StackConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if options.json:
+            print(
+                json.dumps(
+                    [
+                        {"stack": p.stack, "role": p.role, "error": p.error, "plan": to_json(p.run) if p.run else None}
+                        for p in plans
+                    ],
+                    indent=2,
+                )
+            )
+        else:
+            print(render_all(plans))
+        return 2 if any(p.error for p in plans) else 0
     try:
         run = plan(options.stack, project_dir=options.project_dir, account_id=options.account_id, region=options.region)
-    except (SettingsError, StackConfigError) as error:
+    except (SettingsError, StackConfigError, HubStackError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(to_json(run), indent=2) if options.json else render_tree(run))

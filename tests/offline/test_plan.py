@@ -83,3 +83,44 @@ def test_secrets_cannot_be_planned_offline(tmp_path, capsys):
     project = _project_with_stack(tmp_path, {"login-monitoring:alertEmails": {"secure": "AAABAx=="}})
     assert main(["review", "--project-dir", str(project)]) == 2
     assert "login-monitoring:alertEmails is a secret" in capsys.readouterr().err
+
+
+def test_all_stacks_are_planned_hub_first_with_members_reading_its_outputs(capsys):
+    assert main(["--all"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert lines[0].split()[:3] == ["ok", "hub", "hub"]
+    assert {line.split()[1] for line in lines} == {"hub", "dev", "member-a", "member-b", "management"}
+    for member in ("member-a", "member-b", "management"):
+        line = next(line for line in lines if line.split()[1] == member)
+        assert line.endswith("reports to acme/login-monitoring/hub")
+
+
+def test_all_stacks_as_json(capsys):
+    assert main(["--all", "--json"]) == 0
+    plans = {p["stack"]: p for p in json.loads(capsys.readouterr().out)}
+    hub_topic = plans["hub"]["plan"]["outputs"]["hubTopicArn"]
+    forwarder = next(
+        r
+        for r in plans["member-b"]["plan"]["resources"]
+        if r["type"] == "aws:lambda/function:Function" and "forwarder" in r["name"]
+    )
+    assert forwarder["inputs"]["environment"]["variables"]["HUB_TOPIC_ARN"] == hub_topic
+
+
+def test_a_single_member_is_planned_with_its_hub(capsys):
+    assert main(["member-a", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    link = next(r for r in plan["resources"] if r["type"] == "aws:oam/link:Link")
+    assert link["inputs"]["sinkIdentifier"].startswith("arn:aws:oam:us-east-1:210987654321:sink/")
+
+
+def test_a_broken_stack_is_reported_and_the_others_still_planned(tmp_path, capsys):
+    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.hub.yaml", "Pulumi.member-a.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    (tmp_path / "Pulumi.orphan.yaml").write_text(
+        yaml.safe_dump({"config": {"login-monitoring:hubStack": "acme/login-monitoring/nowhere"}})
+    )
+    assert main(["--all", "--project-dir", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert "  ok    member-a" in out and "  ok    hub" in out
+    assert "  FAIL  orphan" in out and "stack 'acme/login-monitoring/nowhere' has no output hubTopicArn" in out
