@@ -24,9 +24,8 @@ TRAIL_MODES = ("create", "existing", "organization")
 STACK_ROLES = ("member", "hub")
 TRAIL_EVENT_SCOPES = ("write", "all")
 NOTIFY_POLICIES = ("all", "risky")
-# The values CloudWatch Logs accepts for a log group's retention; 0 means never expire.
+# The retention values CloudWatch Logs accepts. Never-expiring groups are refused: a set retention is policy.
 LOG_RETENTION_DAYS = (
-    0,
     1,
     3,
     5,

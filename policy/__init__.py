@@ -1,0 +1,1 @@
+"""The login-monitoring policy pack (Pulumi CrossGuard)."""

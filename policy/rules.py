@@ -1,0 +1,328 @@
+"""What a security team demands of a login-monitoring stack, as policy rules.
+
+Each rule is a plain function over a resource's properties (or over every resource of the
+stack), so the tests run exactly what the pack runs. The pack stands alone: it imports
+nothing from the program it guards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SUPPORTED_LAMBDA_RUNTIMES = ("python3.12", "python3.13")
+METRIC_NAMESPACE = "LoginMonitoring"
+SOURCE_CONDITIONS = ("aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID")
+
+
+@dataclass(frozen=True)
+class ResourceRule:
+    name: str
+    description: str
+    resource_type: str
+    check: Callable[[Mapping[str, Any], Mapping[str, Any]], Iterable[str]]
+
+
+@dataclass(frozen=True)
+class StackResource:
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    dependencies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StackRule:
+    name: str
+    description: str
+    check: Callable[[list[StackResource]], Iterable[str]]
+
+
+def _statements(policy: Any) -> list[dict]:
+    document = json.loads(policy) if isinstance(policy, str) else (policy or {})
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+# ------------------------------------------------------------------ resource rules
+
+
+def _trail_multi_region(props, config) -> Iterator[str]:
+    for key, label in (
+        ("isMultiRegionTrail", "multi-region"),
+        ("enableLogFileValidation", "log file validation"),
+        ("includeGlobalServiceEvents", "global service events"),
+    ):
+        if props.get(key) is not True:
+            yield f"the trail must have {label} on ({key}: true)"
+
+
+def _trail_to_logs(props, config) -> Iterator[str]:
+    group = props.get("cloudWatchLogsGroupArn") or ""
+    if not group.endswith(":*"):
+        yield "the trail must deliver to a CloudWatch Logs group (cloudWatchLogsGroupArn ending in ':*')"
+    if not props.get("cloudWatchLogsRoleArn"):
+        yield "the trail needs a role to deliver to CloudWatch Logs"
+
+
+def _public_access_blocked(props, config) -> Iterator[str]:
+    for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
+        if props.get(flag) is not True:
+            yield f"{flag} must be true"
+
+
+def _bucket_encryption(props, config) -> Iterator[str]:
+    rules = props.get("rules") or []
+    algorithms = [((rule or {}).get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") for rule in rules]
+    if not algorithms or any(a not in ("AES256", "aws:kms", "aws:kms:dsse") for a in algorithms):
+        yield "default encryption must be AES256 or aws:kms"
+
+
+def _bucket_tls_only(props, config) -> Iterator[str]:
+    for statement in _statements(props.get("policy")):
+        condition = (statement.get("Condition") or {}).get("Bool") or {}
+        if statement.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
+            return
+    yield "the bucket policy must deny requests without TLS (aws:SecureTransport false)"
+
+
+def _service_principals_scoped(props, config) -> Iterator[str]:
+    for statement in _statements(props.get("policy")):
+        principal = statement.get("Principal")
+        if statement.get("Effect") != "Allow" or not isinstance(principal, dict) or "Service" not in principal:
+            continue
+        keys = {key for block in (statement.get("Condition") or {}).values() for key in block}
+        if not keys.intersection(SOURCE_CONDITIONS):
+            yield (
+                f"statement {statement.get('Sid', '?')} admits {principal['Service']} without "
+                f"{' / '.join(SOURCE_CONDITIONS)}"
+            )
+
+
+def _log_retention(props, config) -> Iterator[str]:
+    days = props.get("retentionInDays")
+    if not isinstance(days, (int, float)) or days <= 0:
+        yield "the log group must have a retention period (retentionInDays)"
+
+
+def _alarm_actions(props, config) -> Iterator[str]:
+    if not props.get("alarmActions"):
+        yield "the alarm must notify someone (alarmActions)"
+    if props.get("actionsEnabled") is False:
+        yield "the alarm's actions must be enabled"
+
+
+def _topic_encrypted(props, config) -> Iterator[str]:
+    if config.get("requireTopicEncryption", True) and not props.get("kmsMasterKeyId"):
+        yield "the topic must be encrypted with a KMS key (kmsMasterKeyId)"
+
+
+def _lambda_runtime(props, config) -> Iterator[str]:
+    if props.get("runtime") not in SUPPORTED_LAMBDA_RUNTIMES:
+        yield f"runtime {props.get('runtime')!r} is not one of {', '.join(SUPPORTED_LAMBDA_RUNTIMES)}"
+
+
+def _no_wildcard_resources(props, config) -> Iterator[str]:
+    for statement in _statements(props.get("policy")):
+        if statement.get("Effect") == "Allow" and "*" in _as_list(statement.get("Resource")):
+            yield f"statement {statement.get('Sid', '?')} allows {statement.get('Action')} on every resource ('*')"
+
+
+def _invoke_permission_scoped(props, config) -> Iterator[str]:
+    principal = props.get("principal")
+    if principal in ("logs.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com") and not props.get("sourceArn"):
+        yield f"{principal} may invoke the function only from a named source (sourceArn)"
+    if principal == "logs.amazonaws.com" and not props.get("sourceAccount"):
+        yield "CloudWatch Logs may invoke the function only from this account (sourceAccount)"
+
+
+def _table_ttl_pitr(props, config) -> Iterator[str]:
+    if ((props.get("ttl") or {}).get("enabled")) is not True:
+        yield "the table must expire items (ttl.enabled)"
+    if ((props.get("pointInTimeRecovery") or {}).get("enabled")) is not True:
+        yield "the table must have point-in-time recovery on"
+
+
+def _key_rotation(props, config) -> Iterator[str]:
+    if props.get("enableKeyRotation") is not True:
+        yield "the KMS key must rotate (enableKeyRotation)"
+
+
+def _queue_encrypted(props, config) -> Iterator[str]:
+    if props.get("sqsManagedSseEnabled") is not True and not props.get("kmsMasterKeyId"):
+        yield "the queue must be encrypted (sqsManagedSseEnabled or kmsMasterKeyId)"
+
+
+RESOURCE_RULES = (
+    ResourceRule(
+        "trail-multi-region-validated",
+        "Trails record every Region, global services, and validate log files.",
+        "aws:cloudtrail/trail:Trail",
+        _trail_multi_region,
+    ),
+    ResourceRule(
+        "trail-delivers-to-cloudwatch-logs",
+        "Trails deliver to CloudWatch Logs, which the alarms watch.",
+        "aws:cloudtrail/trail:Trail",
+        _trail_to_logs,
+    ),
+    ResourceRule(
+        "bucket-public-access-blocked",
+        "Buckets block every kind of public access.",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        _public_access_blocked,
+    ),
+    ResourceRule(
+        "bucket-encrypted",
+        "Buckets encrypt by default.",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        _bucket_encryption,
+    ),
+    ResourceRule(
+        "bucket-tls-only",
+        "Bucket policies refuse requests without TLS.",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        _bucket_tls_only,
+    ),
+    ResourceRule(
+        "bucket-service-principals-scoped",
+        "Services are admitted to buckets only for named sources.",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        _service_principals_scoped,
+    ),
+    ResourceRule(
+        "topic-service-principals-scoped",
+        "Services publish to topics only for named sources.",
+        "aws:sns/topicPolicy:TopicPolicy",
+        _service_principals_scoped,
+    ),
+    ResourceRule(
+        "log-retention-set",
+        "Log groups keep logs for a set number of days.",
+        "aws:cloudwatch/logGroup:LogGroup",
+        _log_retention,
+    ),
+    ResourceRule(
+        "alarms-have-actions", "Alarms notify someone.", "aws:cloudwatch/metricAlarm:MetricAlarm", _alarm_actions
+    ),
+    ResourceRule(
+        "topic-encrypted",
+        "Alert topics are encrypted (policy config requireTopicEncryption).",
+        "aws:sns/topic:Topic",
+        _topic_encrypted,
+    ),
+    ResourceRule(
+        "lambda-runtime-supported",
+        "Functions run a supported Python runtime.",
+        "aws:lambda/function:Function",
+        _lambda_runtime,
+    ),
+    ResourceRule(
+        "iam-no-wildcard-resource",
+        "Role policies name the resources they grant.",
+        "aws:iam/rolePolicy:RolePolicy",
+        _no_wildcard_resources,
+    ),
+    ResourceRule(
+        "invoke-permission-scoped",
+        "Services invoke functions only from named sources.",
+        "aws:lambda/permission:Permission",
+        _invoke_permission_scoped,
+    ),
+    ResourceRule(
+        "dynamodb-ttl-and-pitr",
+        "History tables expire items and can be recovered.",
+        "aws:dynamodb/table:Table",
+        _table_ttl_pitr,
+    ),
+    ResourceRule("kms-key-rotation", "KMS keys rotate.", "aws:kms/key:Key", _key_rotation),
+    ResourceRule("sqs-encrypted", "Queues are encrypted.", "aws:sqs/queue:Queue", _queue_encrypted),
+)
+
+
+# ------------------------------------------------------------------ stack rules
+
+
+def _alarm_watches_filter_metric(resources: list[StackResource]) -> Iterator[str]:
+    published = {
+        (
+            (r.props.get("metricTransformation") or {}).get("namespace"),
+            (r.props.get("metricTransformation") or {}).get("name"),
+        )
+        for r in resources
+        if r.type == "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+    }
+    for alarm in resources:
+        if alarm.type != "aws:cloudwatch/metricAlarm:MetricAlarm" or alarm.props.get("namespace") != METRIC_NAMESPACE:
+            continue
+        if (alarm.props.get("namespace"), alarm.props.get("metricName")) not in published:
+            yield f"alarm {alarm.name} watches {alarm.props.get('metricName')!r}, which no metric filter publishes"
+
+
+def _every_bucket_secured(resources: list[StackResource]) -> Iterator[str]:
+    needed = {
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "default encryption",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "a public access block",
+        "aws:s3/bucketPolicy:BucketPolicy": "a bucket policy",
+    }
+    for bucket in (r for r in resources if r.type == "aws:s3/bucket:Bucket"):
+        attached = {r.type for r in resources if bucket.urn in r.dependencies}
+        for resource_type, label in needed.items():
+            if resource_type not in attached:
+                yield f"bucket {bucket.name} has no {label}"
+
+
+STACK_RULES = (
+    StackRule(
+        "alarm-watches-a-filter-metric",
+        "Every detection alarm watches a metric some filter publishes.",
+        _alarm_watches_filter_metric,
+    ),
+    StackRule(
+        "every-bucket-secured",
+        "Every bucket has encryption, a public access block and a policy.",
+        _every_bucket_secured,
+    ),
+)
+
+
+def policies() -> list:
+    """The rules as Pulumi policies (imported lazily: the tests run the rules without the SDK's server)."""
+    from pulumi_policy import (
+        PolicyConfigSchema,
+        ResourceValidationPolicy,
+        StackValidationPolicy,
+    )
+
+    def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
+        def validate(args, report_violation) -> None:
+            if args.resource_type == rule.resource_type:
+                for message in rule.check(args.props, args.get_config()):
+                    report_violation(message)
+
+        schema = None
+        if rule.name == "topic-encrypted":
+            schema = PolicyConfigSchema(properties={"requireTopicEncryption": {"type": "boolean", "default": True}})
+        return ResourceValidationPolicy(
+            name=rule.name, description=rule.description, validate=validate, config_schema=schema
+        )
+
+    def stack_policy(rule: StackRule) -> StackValidationPolicy:
+        def validate(args, report_violation) -> None:
+            resources = [
+                StackResource(r.resource_type, r.name, r.urn, r.props, tuple(d.urn for d in r.dependencies))
+                for r in args.resources
+            ]
+            for message in rule.check(resources):
+                report_violation(message)
+
+        return StackValidationPolicy(name=rule.name, description=rule.description, validate=validate)
+
+    return [*(resource_policy(rule) for rule in RESOURCE_RULES), *(stack_policy(rule) for rule in STACK_RULES)]
