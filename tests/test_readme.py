@@ -40,3 +40,14 @@ def test_every_detection_is_in_the_readme_table():
 def test_replay_command_in_the_readme_runs_on_the_shipped_sample():
     assert "\npython -m replay --stack dev replay/sample/history\n" in README
     assert (ROOT / "replay" / "sample" / "history").is_dir()
+
+
+def test_policy_rule_count_in_the_readme_is_true():
+    from policy.rules import RESOURCE_RULES, STACK_RULES
+
+    assert f"a Pulumi CrossGuard pack of {len(RESOURCE_RULES) + len(STACK_RULES)} rules" in README
+
+
+def test_every_example_stack_is_named_in_the_readme():
+    for path in ROOT.glob("Pulumi.*.yaml"):
+        assert f"`{path.name}`" in README, path.name
