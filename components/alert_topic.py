@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext
-from components.policies import document
+from components.policies import account_administers_key, document
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 
@@ -110,14 +110,7 @@ def alert_topic_policy(
 
 def alert_key_policy(ctx: AwsContext) -> pulumi.Output[str]:
     return document(
-        {
-            # Lets the account's IAM policies grant use of the key (the notifier role relies on it).
-            "Sid": "AccountAdministers",
-            "Effect": "Allow",
-            "Principal": {"AWS": ctx.arn("iam", "root", regional=False)},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        account_administers_key(ctx.arn("iam", "root", regional=False)),
         {
             # No source condition: CloudWatch's KMS calls for an alarm action are not documented
             # to carry one, and a failed condition silently drops the alarm mail.

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
 from components.detection_alarms import METRIC_NAMESPACE
-from components.policies import document
+from components.policies import account_administers_key, document
 from detections.catalog import BY_ID
 
 # Member forwarder roles are created with this name prefix; only they may publish.
@@ -116,13 +116,7 @@ def hub_topic_policy(topic_arn: pulumi.Input[str], ctx: AwsContext, org: str) ->
 
 def hub_key_policy(ctx: AwsContext, org: str) -> pulumi.Output[str]:
     return document(
-        {
-            "Sid": "AccountAdministers",
-            "Effect": "Allow",
-            "Principal": {"AWS": ctx.arn("iam", "root", regional=False)},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        account_administers_key(ctx.arn("iam", "root", regional=False)),
         {
             "Sid": "OrganizationForwardersEncryptThroughSns",
             "Effect": "Allow",

@@ -8,9 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import with_stream_suffix
-from components.lambda_package import handler_archive
+from components.lambda_package import packaged_function
 from components.policies import allow, assume_role_by, document
-from components.signin_notifier import LAMBDA_RUNTIME
 
 FORWARDER_HANDLER = "handlers.forwarder.handler"
 
@@ -46,18 +45,15 @@ class HubForwarder(pulumi.ComponentResource):
             policy=forwarder_policy(args.hub_topic_arn, args.hub_key_arn, log_group.arn),
             opts=child,
         )
-        function = aws.lambda_.Function(
+        function = packaged_function(
             f"{name}-function",
             description="Forwards login-monitoring alarm and sign-in mails to the hub topic.",
-            runtime=LAMBDA_RUNTIME,
-            architectures=["arm64"],
             handler=FORWARDER_HANDLER,
-            code=handler_archive(),
-            role=role.arn,
+            role_arn=role.arn,
+            variables={"HUB_TOPIC_ARN": args.hub_topic_arn},
+            log_group_name=log_group.name,
             memory_size=128,
             timeout=30,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables={"HUB_TOPIC_ARN": args.hub_topic_arn}),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
         permission = aws.lambda_.Permission(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pulumi
+import pulumi_aws as aws
 
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
 HANDLER = "handlers.notifier.handler"
+LAMBDA_RUNTIME = "python3.13"
 _SKIPPED_DIRS = {"__pycache__"}
 
 
@@ -20,9 +23,42 @@ def package_files(handlers_dir: Path = HANDLERS_DIR) -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
+@functools.cache
 def handler_archive(handlers_dir: Path = HANDLERS_DIR) -> pulumi.AssetArchive:
+    # One package serves every function of the stack; build its file list once.
     return pulumi.AssetArchive(
         {name: pulumi.FileAsset(str(path)) for name, path in package_files(handlers_dir).items()}
+    )
+
+
+def packaged_function(
+    name: str,
+    *,
+    description: str,
+    handler: str,
+    role_arn: pulumi.Input[str],
+    variables: dict[str, pulumi.Input[str]],
+    log_group_name: pulumi.Input[str],
+    memory_size: int,
+    timeout: int,
+    opts: pulumi.ResourceOptions,
+) -> aws.lambda_.Function:
+    """A function running code from this package, with the project's runtime, architecture and logging."""
+    return aws.lambda_.Function(
+        name,
+        description=description,
+        runtime=LAMBDA_RUNTIME,
+        architectures=["arm64"],
+        handler=handler,
+        code=handler_archive(),
+        role=role_arn,
+        memory_size=memory_size,
+        timeout=timeout,
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables),
+        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+            log_format="JSON", log_group=log_group_name, application_log_level="INFO", system_log_level="WARN"
+        ),
+        opts=opts,
     )
 
 

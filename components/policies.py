@@ -21,3 +21,14 @@ def assume_role_by(service: str) -> pulumi.Output[str]:
     return document(
         {"Sid": "TrustService", "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
     )
+
+
+def account_administers_key(account_root_arn: pulumi.Input[str]) -> dict[str, Any]:
+    # Lets the account's IAM policies grant use of the key; without it no role could be allowed to use it.
+    return {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root_arn},
+        "Action": "kms:*",
+        "Resource": "*",
+    }

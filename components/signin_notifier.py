@@ -8,11 +8,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext, with_stream_suffix
-from components.lambda_package import HANDLER, handler_archive
+from components.lambda_package import HANDLER, packaged_function
 from components.policies import allow, assume_role_by, document
 from handlers.signin_events import subscription_filter_pattern
 
-LAMBDA_RUNTIME = "python3.13"
 # CloudWatch Logs invokes asynchronously: Lambda retries twice, then hands the event to the queue.
 RETRY_ATTEMPTS = 2
 FAILED_EVENT_RETENTION_SECONDS = 14 * 24 * 3600
@@ -80,28 +79,21 @@ class SignInNotifier(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        function = aws.lambda_.Function(
+        function = packaged_function(
             f"{name}-function",
             description="Stores and mails AWS console sign-in events (login-monitoring).",
-            runtime=LAMBDA_RUNTIME,
-            architectures=["arm64"],
             handler=HANDLER,
-            code=handler_archive(),
-            role=role.arn,
+            role_arn=role.arn,
+            variables={
+                "TABLE_NAME": table.name,
+                "TOPIC_ARN": args.topic_arn,
+                "DISPLAY_TIMEZONE": args.display_timezone,
+                "NOTIFY_ON": args.notify_on,
+                "HISTORY_DAYS": str(args.history_days),
+            },
+            log_group_name=log_group.name,
             memory_size=256,
             timeout=120,
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
-                    "TABLE_NAME": table.name,
-                    "TOPIC_ARN": args.topic_arn,
-                    "DISPLAY_TIMEZONE": args.display_timezone,
-                    "NOTIFY_ON": args.notify_on,
-                    "HISTORY_DAYS": str(args.history_days),
-                }
-            ),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format="JSON", log_group=log_group.name, application_log_level="INFO", system_log_level="WARN"
-            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         aws.lambda_.FunctionEventInvokeConfig(
