@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, StackConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if settings.is_hub:
+        print(
+            f"error: stack {options.stack} is a hub: it deploys no detections; replay a member stack", file=sys.stderr
+        )
+        return 2
 
     problems: list[Problem] = []
     files = input_files(options.paths, problems.append)

@@ -124,6 +124,11 @@ def test_bad_stack_config_exits_2_naming_the_key(capsys):
     assert "no stack file Pulumi.nonexistent.yaml" in capsys.readouterr().err
 
 
+def test_a_hub_stack_cannot_be_replayed(capsys):
+    assert main(["--stack", "hub", str(SAMPLE)]) == 2
+    assert "stack hub is a hub: it deploys no detections" in capsys.readouterr().err
+
+
 def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys):
     main([str(SAMPLE)])
     assert capsys.readouterr().err == ""
