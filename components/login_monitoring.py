@@ -23,6 +23,7 @@ class LoginMonitoring(pulumi.ComponentResource):
     sign_in_table_name: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
     trail_arn: pulumi.Output[str] | None
+    hub_link_arn: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: LoginMonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("loginmonitoring:index:LoginMonitoring", name, None, opts)

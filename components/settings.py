@@ -16,7 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pulumi
 
 from detections.catalog import PROFILES
-from detections.profiles import DetectionSettingsError, EnabledDetection, resolve_detections
+from detections.profiles import (
+    MAX_ALARM_WINDOW_SECONDS,
+    DetectionSettingsError,
+    EnabledDetection,
+    resolve_detections,
+)
 
 CONFIG_NAMESPACE = "login-monitoring"
 
@@ -49,7 +54,6 @@ LOG_RETENTION_DAYS = (
     3288,
     3653,
 )
-MAX_ALARM_WINDOW_SECONDS = 86_400
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;.]+$")
 _LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_\-/.#]{1,512}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
