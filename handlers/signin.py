@@ -208,16 +208,24 @@ def _outcome(raw: dict, event_name: str) -> str:
     return "Unknown"
 
 
-def _parse_time(value: Any, event_id: str) -> datetime:
+def parse_event_time(value: Any) -> datetime:
+    """A CloudTrail eventTime as an aware UTC datetime (a time without offset is UTC); ValueError if unusable."""
     if not isinstance(value, str):
-        raise MalformedRecord("missing eventTime", event_id)
+        raise ValueError("missing eventTime")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise MalformedRecord(f"eventTime {value!r} is not an ISO 8601 time", event_id) from None
+        raise ValueError(f"eventTime {value!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def _parse_time(value: Any, event_id: str) -> datetime:
+    try:
+        return parse_event_time(value)
+    except ValueError as error:
+        raise MalformedRecord(str(error), event_id) from None
 
 
 def _yes_no(value: Any) -> bool | None:

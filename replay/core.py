@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from detections.pattern import compile_pattern
 from detections.profiles import EnabledDetection
 from handlers.formatting import render_body, render_subject
 from handlers.notifier import wants_mail
-from handlers.signin import MalformedRecord, parse_signin_event
+from handlers.signin import MalformedRecord, parse_event_time, parse_signin_event
 from handlers.signin_events import subscription_filter_pattern
 from replay.readers import Problem
 
@@ -110,10 +110,9 @@ class Replay:
             self._mail(event)
 
     def _time_of(self, event: dict) -> datetime | None:
-        value = event.get("eventTime")
         try:
-            parsed = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
+            return parse_event_time(event.get("eventTime"))
+        except ValueError:
             self.report(
                 Problem(
                     f"event {event.get('eventID', '?')}",
@@ -122,7 +121,6 @@ class Replay:
                 )
             )
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
     def _mail(self, event: dict) -> None:
         try:
