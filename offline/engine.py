@@ -7,6 +7,7 @@ would fill them (names, ARNs, URLs) so policies and wiring can be inspected.
 from __future__ import annotations
 
 import hashlib
+import json
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,8 +242,6 @@ def run_program(
 
 
 def _first_allowed_account(config: StackConfig) -> str | None:
-    import json
-
     raw = config.get("aws:allowedAccountIds")
     if not raw:
         return None

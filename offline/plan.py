@@ -21,7 +21,7 @@ import pulumi
 from components.hub_connection import HubStackError
 from components.settings import SettingsError
 from offline.engine import ProgramRun, ResourceRecord, run_program
-from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
+from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config, stack_names
 
 
 def plan(
@@ -29,10 +29,9 @@ def plan(
 ) -> ProgramRun:
     config = load_stack_config(stack, project_dir)
     outputs = {}
-    hub = config.get(f"{config.project}:hubStack")
-    if hub and (project_dir / f"Pulumi.{hub.rsplit('/', 1)[-1]}.yaml").exists():
+    hub_name = (config.get(f"{config.project}:hubStack") or "").rsplit("/", 1)[-1]
+    if hub_name and hub_name in stack_names(project_dir):
         # A member's plan needs its hub's outputs: plan the hub from its stack file first.
-        hub_name = hub.rsplit("/", 1)[-1]
         outputs[hub_name] = run_program(load_stack_config(hub_name, project_dir), project_dir=project_dir).outputs
     return run_program(config, project_dir=project_dir, account_id=account_id, region=region, stack_outputs=outputs)
 
@@ -43,10 +42,6 @@ class StackPlan:
     role: str
     run: ProgramRun | None = None
     error: str | None = None
-
-
-def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
-    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
 
 
 def plan_all(project_dir: Path = PROJECT_DIR) -> list[StackPlan]:

@@ -48,7 +48,7 @@ def load_stack_config(
 
     stack_path = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_path.exists():
-        known = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+        known = stack_names(project_dir)
         raise StackConfigError(f"no stack file {stack_path.name}; stacks here: {', '.join(known) or 'none'}")
     for key, value in ((_read_yaml(stack_path).get("config")) or {}).items():
         full_key = key if ":" in key else f"{project}:{key}"
@@ -59,6 +59,11 @@ def load_stack_config(
     return StackConfig(
         project=project, stack=stack, values={key: as_config_string(value) for key, value in values.items()}
     )
+
+
+def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Every stack that has a Pulumi.<stack>.yaml in the project."""
+    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
 
 
 def as_config_string(value: Any) -> str:

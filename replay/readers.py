@@ -13,6 +13,7 @@ the file (and line); everything else is still read.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import re
 import zlib
@@ -110,35 +111,32 @@ def _events_in(handle: TextIO, source: str, report: Callable[[Problem], None]) -
     report(Problem(source, line_number, "is not CloudTrail JSON, JSON Lines or a CloudWatch Logs export"))
 
 
-def _json_lines(first: str, first_number: int, handle: TextIO, source: str, report) -> Iterator[dict]:
-    number = first_number
-    line = first
-    while line:
+def _numbered_lines(first: str, first_number: int, handle: TextIO) -> Iterator[tuple[int, str]]:
+    """The first line (already read) and the rest of the file, numbered, without blank lines."""
+    for number, line in enumerate(itertools.chain([first], handle), start=first_number):
         if line.strip():
-            try:
-                event = json.loads(line)
-            except ValueError as error:
-                report(Problem(source, number, f"not valid JSON: {getattr(error, 'msg', error)}"))
-            else:
-                if isinstance(event, dict):
-                    yield event
-                else:
-                    report(Problem(source, number, "a JSON value that is not an event object"))
-        line = handle.readline()
-        number += 1
+            yield number, line
+
+
+def _json_lines(first: str, first_number: int, handle: TextIO, source: str, report) -> Iterator[dict]:
+    for number, line in _numbered_lines(first, first_number, handle):
+        try:
+            event = json.loads(line)
+        except ValueError as error:
+            report(Problem(source, number, f"not valid JSON: {getattr(error, 'msg', error)}"))
+            continue
+        if isinstance(event, dict):
+            yield event
+        else:
+            report(Problem(source, number, "a JSON value that is not an event object"))
 
 
 def _export_lines(first: str, first_number: int, handle: TextIO, source: str, report) -> Iterator[dict]:
-    number = first_number
-    line = first
-    while line:
-        if line.strip():
-            _, _, message = line.partition(" ")
-            event = _decode_message(message, source, number, report)
-            if event is not None:
-                yield event
-        line = handle.readline()
-        number += 1
+    for number, line in _numbered_lines(first, first_number, handle):
+        _, _, message = line.partition(" ")
+        event = _decode_message(message, source, number, report)
+        if event is not None:
+            yield event
 
 
 def _container(document: Any, source: str, report) -> Iterator[dict]:
