@@ -8,6 +8,8 @@ from handlers.signin import SignInRecord
 
 # SNS rejects subjects of 100 characters or more, non-ASCII text and line breaks.
 SUBJECT_LIMIT = 99
+# SNS accepts messages up to 262,144 bytes; fields are capped at parse time, this is the last guard.
+BODY_LIMIT_BYTES = 256 * 1024
 _EVENT_TITLES = {
     "ConsoleLogin": "Console sign-in",
     "SwitchRole": "Switch role",
@@ -27,13 +29,13 @@ def outcome_word(record: SignInRecord) -> str:
 
 def render_subject(record: SignInRecord) -> str:
     flag = "[!] " if record.risk_reasons else ""
-    head = f"{flag}{event_title(record)} {outcome_word(record)}: "
-    tail = f" in {record.account_id or 'unknown account'}"
+    head = _ascii(f"{flag}{event_title(record)} {outcome_word(record)}: ")[:60]
+    tail = _ascii(f" in {record.account_id or 'unknown account'}")[:20]
     who = _ascii(f"{record.principal_kind.label} {record.display_name}")
     room = SUBJECT_LIMIT - len(head) - len(tail)
     if len(who) > room:
         who = who[: max(room - 3, 0)] + "..."
-    return _ascii(head) + who + tail
+    return (head + who + tail)[:SUBJECT_LIMIT]
 
 
 _LABELS = (
@@ -84,9 +86,20 @@ def render_body(record: SignInRecord, zone: tzinfo, zone_name: str) -> str:
         "; ".join(record.risk_reasons),
         record.event_id,
     )
-    rendered = [label + value for label, value in zip(_PADDED, values, strict=True) if value]
-    title = f"{event_title(record)} {outcome_word(record)} in AWS account {record.account_id}"
-    return "\n".join([title, "", *rendered, ""])
+    rendered = [label + one_line(value) for label, value in zip(_PADDED, values, strict=True) if value]
+    title = one_line(f"{event_title(record)} {outcome_word(record)} in AWS account {record.account_id}")
+    body = "\n".join([title, "", *rendered, ""])
+    encoded = body.encode("utf-8")
+    if len(encoded) > BODY_LIMIT_BYTES:
+        body = encoded[: BODY_LIMIT_BYTES - 16].decode("utf-8", "ignore") + "\n[cut]\n"
+    return body
+
+
+def one_line(text: str) -> str:
+    """The text as one line: a line break or control character in a field must not forge a mail line."""
+    if text.isascii() and text.isprintable():
+        return text
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
 def _ascii(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,13 @@ from handlers.signin_events import SIGNIN_EVENT_SOURCE
 # What AWS writes instead of the user name when the name does not exist in the account.
 HIDDEN_USER_NAME = "HIDDEN_DUE_TO_SECURITY_REASONS"
 SSO_ROLE_PREFIX = "AWSReservedSSO_"
+# DynamoDB refuses a partition key over 2,048 bytes; a CloudTrail event id is a 36-character UUID.
+MAX_EVENT_ID_BYTES = 2048
+# Any one field is cut to this many characters, so an item stays far below DynamoDB's 400 KB and a
+# mail far below SNS's 256 KB whatever a record carries.
+MAX_FIELD_CHARS = 1024
+# JSON may carry a lone surrogate escape ("\\ud800"); neither DynamoDB nor SNS accepts it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 IDENTITY_CENTER_EVENTS = frozenset({"CredentialVerification", "UserAuthentication", "CredentialChallenge"})
 
 
@@ -91,6 +99,19 @@ class SignInRecord:
             return self.failed
         return True
 
+    @property
+    def without_mfa(self) -> bool:
+        """Signed in (or tried) with a password alone, as the no-MFA detection counts it.
+
+        A successful console sign-in of root or an IAM user that does not report MFAUsed at all
+        counts as without MFA, exactly as the catalog's recommended pattern treats it.
+        """
+        if self.principal_kind not in MFA_ACCOUNTABLE_KINDS:
+            return False
+        if self.mfa_used is None:
+            return self.event_name == "ConsoleLogin" and self.outcome == "Success"
+        return not self.mfa_used
+
     @functools.cached_property
     def risk_reasons(self) -> tuple[str, ...]:
         reasons = []
@@ -100,7 +121,7 @@ class SignInRecord:
             reasons.append("root user")
         if self.principal_kind is PrincipalKind.UNKNOWN_USER:
             reasons.append("user name does not exist")
-        if self.principal_kind in MFA_ACCOUNTABLE_KINDS and self.mfa_used is False:
+        if self.without_mfa:
             reasons.append("no MFA")
         return tuple(reasons)
 
@@ -109,13 +130,12 @@ def parse_signin_event(raw: Any) -> SignInRecord:
     """Classify one decoded CloudTrail record; raise MalformedRecord if it cannot be used."""
     if not isinstance(raw, dict):
         raise MalformedRecord(f"expected a JSON object, got {type(raw).__name__}")
-    event_id = raw.get("eventID")
-    if not isinstance(event_id, str) or not event_id:
-        raise MalformedRecord("missing eventID")
+    event_id = _event_id(raw.get("eventID"))
     if raw.get("eventSource") != SIGNIN_EVENT_SOURCE:
-        raise MalformedRecord(f"eventSource is {raw.get('eventSource')!r}, not {SIGNIN_EVENT_SOURCE}", event_id)
-    event_name = raw.get("eventName")
-    if not isinstance(event_name, str) or not event_name:
+        source = _text(raw.get("eventSource"))[:80] or repr(raw.get("eventSource"))[:80]
+        raise MalformedRecord(f"eventSource is {source!r}, not {SIGNIN_EVENT_SOURCE}", event_id)
+    event_name = _text(raw.get("eventName"))[:128]
+    if not event_name:
         raise MalformedRecord("missing eventName", event_id)
     identity = raw.get("userIdentity")
     if not isinstance(identity, dict):
@@ -141,6 +161,18 @@ def parse_signin_event(raw: Any) -> SignInRecord:
         login_url=_text(extra.get("LoginTo")) or _text(extra.get("RedirectTo")),
         switched_from=_text(extra.get("SwitchFrom")),
     )
+
+
+def _event_id(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise MalformedRecord("missing eventID")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise MalformedRecord("eventID is not valid Unicode text") from None
+    if size > MAX_EVENT_ID_BYTES:
+        raise MalformedRecord(f"eventID is {size} bytes long; at most {MAX_EVENT_ID_BYTES} can be stored")
+    return value
 
 
 def _classify(event_name: str, identity: dict, extra: dict) -> tuple[PrincipalKind, str]:
@@ -218,7 +250,10 @@ def parse_event_time(value: Any) -> datetime:
         raise ValueError(f"eventTime {value!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"eventTime {value!r} is outside the range of representable times") from None
 
 
 def _parse_time(value: Any, event_id: str) -> datetime:
@@ -248,4 +283,11 @@ def _object(value: Any) -> dict:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    """A field as storable text: valid UTF-8 (a lone surrogate becomes U+FFFD), at most MAX_FIELD_CHARS."""
+    if not isinstance(value, str):
+        return ""
+    if len(value) > MAX_FIELD_CHARS:
+        value = value[: MAX_FIELD_CHARS - 1] + "\u2026"
+    if not value.isascii():
+        value = _LONE_SURROGATE.sub("\ufffd", value)
+    return value
