@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from detections.catalog import WALL_CLOCK_WINDOW
 from detections.profiles import EnabledDetection
 
 METRIC_NAMESPACE = "LoginMonitoring"
@@ -55,12 +56,20 @@ class DetectionAlarms(pulumi.ComponentResource):
                 threshold=alarm.threshold,
                 comparison_operator=alarm.comparison,
                 treat_missing_data=alarm.treat_missing_data,
+                # Left unset, CloudWatch uses its default sliding window.
+                evaluation_window=_wall_clock() if alarm.evaluation_window == WALL_CLOCK_WINDOW else None,
                 alarm_actions=[args.topic_arn],
                 ok_actions=[args.topic_arn],
                 opts=child,
             )
             self.alarm_arns[detection.id] = created.arn
         self.register_outputs({"alarmArns": self.alarm_arns})
+
+
+def _wall_clock() -> aws.cloudwatch.MetricAlarmEvaluationWindowArgs:
+    return aws.cloudwatch.MetricAlarmEvaluationWindowArgs(
+        wall_clock_window=aws.cloudwatch.MetricAlarmEvaluationWindowWallClockWindowArgs(timezone="UTC")
+    )
 
 
 def _description(item: EnabledDetection) -> str:

@@ -17,6 +17,11 @@ from typing import Any
 
 PROFILES = ("cis", "recommended")
 PRIVILEGED_GROUPS_MARKER = "__PRIVILEGED_GROUPS__"
+# CloudWatch's EvaluationWindow: sliding is its default; a wall clock window is opt-in and
+# accepts only these periods.
+SLIDING_WINDOW = "sliding"
+WALL_CLOCK_WINDOW = "wallClock"
+WALL_CLOCK_PERIODS = (60, 300, 3600, 86400, 604800)
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class AlarmSpec:
     threshold: float = 1
     comparison: str = "GreaterThanOrEqualToThreshold"
     treat_missing_data: str = "notBreaching"
+    evaluation_window: str = SLIDING_WINDOW
 
 
 @dataclass(frozen=True)

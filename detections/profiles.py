@@ -5,6 +5,7 @@ Overrides are config strings of the form `<detection id>.<setting>=<value>`:
     failed-console-sign-ins.enabled=false
     unauthorized-api-calls.threshold=10
     root-account-usage.evaluationPeriods=2
+    root-account-usage.evaluationWindow=wallClock
     unauthorized-api-calls.excludePrincipals=arn:aws:iam::111122223333:role/Scanner
     unauthorized-api-calls.excludeEventNames=GetBucketLocation
 
@@ -17,7 +18,17 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from detections.catalog import BY_ID, CATALOG, PRIVILEGED_GROUPS_MARKER, PROFILES, AlarmSpec, Detection
+from detections.catalog import (
+    BY_ID,
+    CATALOG,
+    PRIVILEGED_GROUPS_MARKER,
+    PROFILES,
+    SLIDING_WINDOW,
+    WALL_CLOCK_PERIODS,
+    WALL_CLOCK_WINDOW,
+    AlarmSpec,
+    Detection,
+)
 from detections.pattern import CompiledPattern, PatternSyntaxError, compile_pattern, quote
 
 MAX_METRIC_FILTERS_PER_LOG_GROUP = 100
@@ -33,7 +44,7 @@ _INTEGER_SETTINGS = {
     "evaluationPeriods": "evaluation_periods",
     "datapointsToAlarm": "datapoints_to_alarm",
 }
-SETTINGS = ("enabled", *_INTEGER_SETTINGS, "excludePrincipals", "excludeEventNames")
+SETTINGS = ("enabled", *_INTEGER_SETTINGS, "evaluationWindow", "excludePrincipals", "excludeEventNames")
 
 
 class DetectionSettingsError(ValueError):
@@ -57,7 +68,7 @@ class EnabledDetection:
 @dataclass
 class _Override:
     enabled: bool | None = None
-    alarm: dict[str, int] | None = None
+    alarm: dict[str, int | str] | None = None
     exclude_principals: list[str] | None = None
     exclude_event_names: list[str] | None = None
 
@@ -152,6 +163,11 @@ def _apply(override: _Override, detection: Detection, profile: str, setting: str
             return f"{setting} takes a whole number of at least 1"
         override.alarm = {**(override.alarm or {}), _INTEGER_SETTINGS[setting]: int(value)}
         return None
+    if setting == "evaluationWindow":
+        if value not in (SLIDING_WINDOW, WALL_CLOCK_WINDOW):
+            return f"evaluationWindow takes {SLIDING_WINDOW} or {WALL_CLOCK_WINDOW}"
+        override.alarm = {**(override.alarm or {}), "evaluation_window": value}
+        return None
     if setting in ("excludePrincipals", "excludeEventNames"):
         if profile == "cis" and detection.security_hub:
             return (
@@ -180,6 +196,11 @@ def _check_alarm(detection_id: str, alarm: AlarmSpec, problems: list) -> None:
         )
     elif alarm.period * alarm.evaluation_periods > MAX_ALARM_WINDOW_SECONDS:
         problems.append((OVERRIDE_KEY, where + "period times evaluationPeriods may not exceed one day (86400 s)"))
+    elif alarm.evaluation_window == WALL_CLOCK_WINDOW and alarm.period not in WALL_CLOCK_PERIODS:
+        allowed = ", ".join(str(period) for period in WALL_CLOCK_PERIODS if period <= MAX_ALARM_WINDOW_SECONDS)
+        problems.append(
+            (OVERRIDE_KEY, where + f"a wall clock window needs a period of {allowed} seconds, got {alarm.period}")
+        )
     if alarm.datapoints_to_alarm > alarm.evaluation_periods:
         problems.append(
             (
@@ -223,6 +244,7 @@ def describe(enabled: list[EnabledDetection]) -> list[dict[str, Any]]:
             "period": item.alarm.period,
             "evaluationPeriods": item.alarm.evaluation_periods,
             "datapointsToAlarm": item.alarm.datapoints_to_alarm,
+            "evaluationWindow": item.alarm.evaluation_window,
         }
         for item in enabled
     ]

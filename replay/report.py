@@ -28,6 +28,7 @@ def render_json(result: ReplayResult, detections: Sequence[EnabledDetection], co
                     "datapointsToAlarm": item.alarm.datapoints_to_alarm,
                     "threshold": item.alarm.threshold,
                     "comparison": item.alarm.comparison,
+                    "evaluationWindow": item.alarm.evaluation_window,
                 },
             }
             for item in detections

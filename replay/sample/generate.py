@@ -5,11 +5,12 @@
 One day (2024-05-01, UTC) of one account, spread over the four input formats replay reads:
 
 - 08:00-17:00  ordinary API calls and sign-ins (IAM user with MFA, Identity Center, switch role)
-- 10:12-10:18  8 failed sign-ins straddling the 10:15 boundary: 4 + 4 per 15-minute period,
-               so the "5 within 15 minutes" alarm stays quiet, as it would in CloudWatch
-- 11:01-11:06  6 failed sign-ins inside one period, 3 of them for user names that do not exist:
-               failed-console-sign-ins and sign-ins-for-unknown-users fire at 11:15, clear at 11:30
-- 12:31        root signs in with MFA: root-account-usage and root-console-sign-in fire at 12:35
+- 09:58-10:01  6 failed sign-ins straddling 10:00: CloudWatch's sliding window sees them
+               together, so the "5 within 15 minutes" alarm fires at 10:02 and clears at 10:15
+- 10:20-10:48  8 failed sign-ins four minutes apart: never 5 within 15 minutes, no alarm
+- 11:01-11:06  6 failed sign-ins, 3 of them for user names that do not exist:
+               failed-console-sign-ins fires at 11:06, sign-ins-for-unknown-users at 11:07
+- 12:31        root signs in with MFA: root-account-usage and root-console-sign-in fire at 12:32
 - 14:02-14:41  CIS changes: a security group opened, CloudTrail stopped, an access key created,
                a user added to Administrators, three denied calls (below the recommended threshold)
 """
@@ -120,13 +121,15 @@ def ordinary_activity() -> list[dict]:
 
 
 def attacks() -> list[dict]:
-    straddling = ["10:12:10", "10:13:00", "10:14:00", "10:14:50", "10:15:05", "10:16:00", "10:17:40", "10:18:00"]
+    straddling = ["09:58:00", "09:59:00", "10:00:00", "10:00:30", "10:01:00", "10:01:30"]
+    spread = [f"10:{minute:02d}:30" for minute in range(20, 52, 4)]
     burst = [
         (clock, BOB if index < 3 else UNKNOWN)
         for index, clock in enumerate(["11:01:00", "11:02:00", "11:03:00", "11:04:00", "11:05:00", "11:06:00"])
     ]
     return [
         *(sign_in(clock, ALICE, outcome="Failure", ip="192.0.2.66") for clock in straddling),
+        *(sign_in(clock, ALICE, outcome="Failure", ip="192.0.2.67") for clock in spread),
         *(sign_in(clock, identity, outcome="Failure", mfa="No", ip="192.0.2.77") for clock, identity in burst),
         sign_in("12:31:00", ROOT, mfa="Yes", ip="198.51.100.5"),
     ]

@@ -74,6 +74,14 @@ def test_failed_sign_in_alarm_watches_exactly_the_filters_metric(dev):
     assert alarm.inputs["alarmActions"] == [topic_arn] and alarm.inputs["okActions"] == [topic_arn]
 
 
+def test_alarms_keep_cloudwatchs_sliding_window_unless_a_wall_clock_window_is_configured(dev):
+    assert all("evaluationWindow" not in alarm.inputs for _, alarm in detection_pairs(dev).values())
+    run = run_stack(detectionOverrides=["root-account-usage.evaluationWindow=wallClock"])
+    windows = {key: alarm.inputs.get("evaluationWindow") for key, (_, alarm) in detection_pairs(run).items()}
+    assert windows.pop("root-account-usage") == {"wallClockWindow": {"timezone": "UTC"}}
+    assert set(windows.values()) == {None}
+
+
 def test_alarm_threshold_and_window_follow_config():
     run = run_stack(failedSignInThreshold=3, failedSignInWindowSeconds=600)
     _, alarm = detection_pairs(run)["failed-console-sign-ins"]

@@ -44,6 +44,14 @@ def test_alarm_settings_are_overridden_per_detection():
     )
 
 
+def test_alarms_use_the_sliding_window_unless_a_wall_clock_window_is_asked_for():
+    detections = by_id("recommended", ("root-account-usage.evaluationWindow=wallClock",))
+    assert detections["root-account-usage"].alarm.evaluation_window == "wallClock"
+    assert {item.alarm.evaluation_window for key, item in detections.items() if key != "root-account-usage"} == {
+        "sliding"
+    }
+
+
 def test_failed_sign_in_alarm_follows_its_own_settings():
     item = by_id("cis", failed_sign_in_threshold=3, failed_sign_in_window_seconds=300)["failed-console-sign-ins"]
     assert (item.alarm.threshold, item.alarm.period) == (3, 300)
@@ -106,6 +114,13 @@ def test_privileged_groups_are_rendered_into_the_pattern():
         (("recommended", ("vpc-changes.enabled=no",)), {}, "detectionOverrides", "enabled takes true or false"),
         (("recommended", ("vpc-changes.threshold=0",)), {}, "detectionOverrides", "at least 1"),
         (("recommended", ("vpc-changes.period=90",)), {}, "detectionOverrides", "whole number of minutes"),
+        (("recommended", ("vpc-changes.evaluationWindow=rolling",)), {}, "detectionOverrides", "sliding or wallClock"),
+        (
+            ("recommended", ("failed-console-sign-ins.evaluationWindow=wallClock",)),
+            {},
+            "detectionOverrides",
+            "failed-console-sign-ins: a wall clock window needs a period of 60, 300, 3600, 86400 seconds, got 900",
+        ),
         (
             ("recommended", ("vpc-changes.period=3600", "vpc-changes.evaluationPeriods=48")),
             {},
