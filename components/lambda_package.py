@@ -1,26 +1,63 @@
-"""The notifier's deployment package: the handlers package plus bundled zone data."""
+"""The functions' deployment package: the handlers package, bundled zone data and bundled wheels.
+
+Lambda runs the functions on arm64 and this program usually runs on x86_64, so the packages the
+handlers import beyond boto3 are not taken from the local environment: their aarch64 (or pure-Python)
+wheels sit in lambda_wheels/, pinned in requirements-lambda.txt, and are unpacked into the package.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
-HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
+ROOT = Path(__file__).resolve().parent.parent
+HANDLERS_DIR = ROOT / "handlers"
+WHEELS_DIR = ROOT / "lambda_wheels"
+# Unpacked wheels, one folder per wheel content hash; never committed.
+UNPACK_DIR = ROOT / ".build" / "lambda-wheels"
 HANDLER = "handlers.notifier.handler"
 LAMBDA_RUNTIME = "python3.13"
 _SKIPPED_DIRS = {"__pycache__"}
 
 
-def package_files(handlers_dir: Path = HANDLERS_DIR) -> dict[str, Path]:
+def package_files(handlers_dir: Path = HANDLERS_DIR, wheels_dir: Path = WHEELS_DIR) -> dict[str, Path]:
     """Archive path -> file on disk; no caches, only what the function runs."""
     files = {f"handlers/{path.relative_to(handlers_dir).as_posix()}": path for path in _walk(handlers_dir, "*.py")}
     # The Lambda image may lack system zone data; bundling tzdata makes every IANA name resolvable.
     tzdata_dir = _tzdata_dir()
     files.update({f"tzdata/{path.relative_to(tzdata_dir).as_posix()}": path for path in _walk(tzdata_dir, "*")})
+    for wheel in sorted(wheels_dir.glob("*.whl")):
+        unpacked = unpack_wheel(wheel)
+        files.update({path.relative_to(unpacked).as_posix(): path for path in _walk(unpacked, "*")})
     return dict(sorted(files.items()))
+
+
+def unpack_wheel(wheel: Path, unpack_dir: Path = UNPACK_DIR) -> Path:
+    """The wheel's files in a folder named by its content hash (unpacked once; safe to run concurrently)."""
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+    target = unpack_dir / f"{wheel.stem}-{digest}"
+    if target.is_dir():
+        return target
+    unpack_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=unpack_dir, prefix=".unpacking-"))
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(staging)
+        os.rename(staging, target)
+    except OSError:
+        if not target.is_dir():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 @functools.cache

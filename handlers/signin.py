@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from handlers.location import Location, locate
 from handlers.signin_events import SIGNIN_EVENT_SOURCE
 
 # What AWS writes instead of the user name when the name does not exist in the account.
@@ -111,6 +112,10 @@ class SignInRecord:
         if self.mfa_used is None:
             return self.event_name == "ConsoleLogin" and self.outcome == "Success"
         return not self.mfa_used
+
+    @functools.cached_property
+    def location(self) -> Location:
+        return locate(self.source_ip)
 
     @functools.cached_property
     def risk_reasons(self) -> tuple[str, ...]:

@@ -137,6 +137,7 @@ def to_item(record: SignInRecord, history_days: int, mail_state: str, now: datet
         "errorMessage": record.error_message,
         "mfaType": record.mfa_type,
         "sourceIp": record.source_ip,
+        "country": record.location.country_code,
         "userAgent": record.user_agent,
         "region": record.region,
         "loginUrl": record.login_url,

@@ -148,3 +148,18 @@ def test_handler_reads_its_settings_from_the_environment(aws, monkeypatch):
     assert response == {"stored": 1, "duplicates": 0, "mailed": 1, "skipped": [], "unmarked": []}
     (mail,) = aws.mails()
     assert "2021-01-31 12:14:42 Europe/Berlin" in mail["Message"]
+
+
+def test_location_is_mailed_and_stored_with_the_sign_in(aws):
+    from_japan = event("iam_user_mfa_success", sourceIPAddress="1.0.16.1")
+    from_aws = event("root_mfa_success", sourceIPAddress="AWS Internal")
+    from_ipv6 = event("switch_role_success", sourceIPAddress="2a01:4f8::1")
+    aws.run([from_japan, from_aws, from_ipv6])
+
+    assert aws.item(from_japan["eventID"])["country"] == {"S": "JP"}
+    assert aws.item(from_ipv6["eventID"])["country"] == {"S": "DE"}
+    assert "country" not in aws.item(from_aws["eventID"])
+    bodies = {line for mail in aws.mails() for line in mail["Message"].splitlines()}
+    assert "Location:         Japan (JP)" in bodies
+    assert "Location:         Germany (DE)" in bodies
+    assert "Location:         no location (AWS service or internal source)" in bodies

@@ -72,6 +72,8 @@ def test_sample_mails_are_the_notifiers_own_rendering(capsys):
     root_mail = next(mail for mail in report["mails"] if "Root user" in mail["subject"])
     assert "When:             2024-05-01 21:31:00 Asia/Tokyo (2024-05-01 12:31:00 UTC)" in root_mail["body"]
     assert "Needs a look:     root user" in root_mail["body"]
+    # The sample's documentation addresses (RFC 5737) are not public, so they have no country.
+    assert "Location:         no location (private, loopback or reserved address)" in root_mail["body"]
 
 
 def test_cis_profile_replays_the_cis_alarms(tmp_path, capsys):
