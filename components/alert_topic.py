@@ -23,10 +23,14 @@ class AlertTopicArgs:
     encrypt: bool = True
     # Replaces the default key policy (this account's alarms) — the hub admits the organization.
     key_policy: pulumi.Input[str] | None = None
+    # "alert" or "health"; with the display name (the mails' sender name) it tells the topics apart.
+    purpose: str = "alert"
+    display_name: str = "AWS sign-in monitoring"
 
 
 class AlertTopic(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str]
+    topic_name: pulumi.Output[str]
     key_arn: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -41,7 +45,7 @@ class AlertTopic(pulumi.ComponentResource):
             # without a word; a customer-managed key whose policy admits CloudWatch avoids that.
             key = aws.kms.Key(
                 f"{name}-key",
-                description="Encrypts the login-monitoring alert topic; usable by CloudWatch alarms.",
+                description=f"Encrypts the login-monitoring {args.purpose} topic; usable by CloudWatch alarms.",
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
                 policy=args.key_policy or alert_key_policy(args.context),
@@ -49,7 +53,7 @@ class AlertTopic(pulumi.ComponentResource):
             )
         self.topic = aws.sns.Topic(
             f"{name}",
-            display_name="AWS sign-in monitoring",
+            display_name=args.display_name,
             kms_master_key_id=key.arn if key else None,
             opts=child,
         )
@@ -62,6 +66,7 @@ class AlertTopic(pulumi.ComponentResource):
                 opts=child,
             )
         self.topic_arn = self.topic.arn
+        self.topic_name = self.topic.name
         self.key_arn = key.arn if key else None
         self.register_outputs({"topicArn": self.topic_arn, "keyArn": self.key_arn})
 

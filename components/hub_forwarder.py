@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import with_stream_suffix
-from components.lambda_package import packaged_function
+from components.lambda_package import failed_events_queue, keep_failed_events, packaged_function
 from components.policies import allow, assume_role_by, document
 
 FORWARDER_HANDLER = "handlers.forwarder.handler"
@@ -20,17 +20,25 @@ class HubForwarderArgs:
     hub_topic_arn: pulumi.Input[str]
     hub_key_arn: pulumi.Input[str]  # "" when the hub topic is not encrypted
     sink_arn: pulumi.Input[str]
+    # Also forwarded, so a member without recipients of its own hears of its own faults through the hub.
+    health_topic_arn: pulumi.Input[str] | None = None
     log_retention_days: int = 30
 
 
 class HubForwarder(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     link_arn: pulumi.Output[str]
+    function_name: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    failed_events_queue_url: pulumi.Output[str]
+    failed_events_queue_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: HubForwarderArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("loginmonitoring:index:HubForwarder", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=args.log_retention_days, opts=child)
+        # Without it, a hub-side problem longer than Lambda's retries would drop the member's mails.
+        failed_events = failed_events_queue(f"{name}-failed-events", child)
         # The hub's topic policy admits organization roles whose name starts like this one.
         role = aws.iam.Role(
             f"{name}-role",
@@ -42,7 +50,7 @@ class HubForwarder(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=role.id,
-            policy=forwarder_policy(args.hub_topic_arn, args.hub_key_arn, log_group.arn),
+            policy=forwarder_policy(args.hub_topic_arn, args.hub_key_arn, log_group.arn, failed_events.arn),
             opts=child,
         )
         function = packaged_function(
@@ -56,21 +64,10 @@ class HubForwarder(pulumi.ComponentResource):
             timeout=30,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
-        permission = aws.lambda_.Permission(
-            f"{name}-invoke-from-topic",
-            action="lambda:InvokeFunction",
-            function=function.name,
-            principal="sns.amazonaws.com",
-            source_arn=args.topic_arn,
-            opts=child,
-        )
-        aws.sns.TopicSubscription(
-            f"{name}-subscription",
-            topic=args.topic_arn,
-            protocol="lambda",
-            endpoint=function.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
-        )
+        keep_failed_events(f"{name}-retries", function.name, failed_events.arn, child)
+        self._subscribe(name, "", args.topic_arn, function)
+        if args.health_topic_arn is not None:
+            self._subscribe(name, "-health", args.health_topic_arn, function)
         # Shares this account's metrics with the hub's dashboard (CloudWatch cross-account observability).
         link = aws.oam.Link(
             f"{name}-link",
@@ -81,15 +78,42 @@ class HubForwarder(pulumi.ComponentResource):
         )
         self.role_arn = role.arn
         self.link_arn = link.arn
-        self.register_outputs({"roleArn": self.role_arn, "linkArn": self.link_arn})
+        self.function_name = function.name
+        self.log_group_name = log_group.name
+        self.failed_events_queue_url = failed_events.url
+        self.failed_events_queue_name = failed_events.name
+        self.register_outputs(
+            {"roleArn": self.role_arn, "linkArn": self.link_arn, "failedEventsQueueUrl": self.failed_events_queue_url}
+        )
+
+    def _subscribe(self, name: str, suffix: str, topic_arn: pulumi.Input[str], function: aws.lambda_.Function):
+        permission = aws.lambda_.Permission(
+            f"{name}-invoke-from-topic{suffix}",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="sns.amazonaws.com",
+            source_arn=topic_arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.sns.TopicSubscription(
+            f"{name}{suffix}-subscription",
+            topic=topic_arn,
+            protocol="lambda",
+            endpoint=function.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
 
 
 def forwarder_policy(
-    hub_topic_arn: pulumi.Input[str], hub_key_arn: pulumi.Input[str], log_group_arn: pulumi.Input[str]
+    hub_topic_arn: pulumi.Input[str],
+    hub_key_arn: pulumi.Input[str],
+    log_group_arn: pulumi.Input[str],
+    failed_events_arn: pulumi.Input[str],
 ) -> pulumi.Output[str]:
     statements = [
         allow("PublishToHubTopic", ["sns:Publish"], [hub_topic_arn]),
         allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [with_stream_suffix(log_group_arn)]),
+        allow("KeepFailedEvents", ["sqs:SendMessage"], [failed_events_arn]),
     ]
     # Whether the hub encrypts its topic is known only once its outputs are read.
     key_statements = pulumi.Output.from_input(hub_key_arn).apply(

@@ -1,4 +1,4 @@
-"""The functions' deployment package: the handlers package, bundled zone data and bundled wheels.
+"""The functions' deployment package (handlers, bundled zone data and wheels) and their failure handling.
 
 Lambda runs the functions on arm64 and this program usually runs on x86_64, so the packages the
 handlers import beyond boto3 are not taken from the local environment: their aarch64 (or pure-Python)
@@ -26,6 +26,11 @@ UNPACK_DIR = ROOT / ".build" / "lambda-wheels"
 HANDLER = "handlers.notifier.handler"
 LAMBDA_RUNTIME = "python3.13"
 _SKIPPED_DIRS = {"__pycache__"}
+# Asynchronous invocations (CloudWatch Logs, SNS) are retried twice, then handed to the failed-events queue.
+RETRY_ATTEMPTS = 2
+# SQS keeps a message at most 14 days; the history keeps every item at least this long (handlers/store.py),
+# so a re-drive within the queue's retention finds the item and never mails it twice.
+FAILED_EVENT_RETENTION_SECONDS = 14 * 24 * 3600
 
 
 def package_files(handlers_dir: Path = HANDLERS_DIR, wheels_dir: Path = WHEELS_DIR) -> dict[str, Path]:
@@ -97,6 +102,40 @@ def packaged_function(
         ),
         opts=opts,
     )
+
+
+def failed_events_queue(name: str, opts: pulumi.ResourceOptions) -> aws.sqs.Queue:
+    """Where an event waits after every retry failed, for `python -m operations.redrive`."""
+    return aws.sqs.Queue(
+        name,
+        message_retention_seconds=FAILED_EVENT_RETENTION_SECONDS,
+        sqs_managed_sse_enabled=True,
+        opts=opts,
+    )
+
+
+def keep_failed_events(
+    name: str, function_name: pulumi.Input[str], queue_arn: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> aws.lambda_.FunctionEventInvokeConfig:
+    return aws.lambda_.FunctionEventInvokeConfig(
+        name,
+        function_name=function_name,
+        maximum_retry_attempts=RETRY_ATTEMPTS,
+        destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+            on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(destination=queue_arn),
+        ),
+        opts=opts,
+    )
+
+
+@functools.cache
+def bundled_zones() -> frozenset[str]:
+    """The IANA zone names the function can resolve: those of the tzdata it ships with.
+
+    The deploying machine may know more (`posix/Asia/Tokyo`, `right/UTC`, `localtime`), which the
+    function would then fail on at run time.
+    """
+    return frozenset((_tzdata_dir() / "zones").read_text(encoding="utf-8").split())
 
 
 def _walk(root: Path, pattern: str):

@@ -7,6 +7,7 @@ import pulumi
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
 from components.detection_alarms import DetectionAlarms, DetectionAlarmsArgs
+from components.health import HealthAlarms, HealthAlarmsArgs, WatchedFunction
 from components.hub_connection import HubConnection
 from components.hub_forwarder import HubForwarder, HubForwarderArgs
 from components.settings import LoginMonitoringArgs
@@ -22,6 +23,8 @@ class LoginMonitoring(pulumi.ComponentResource):
     notifier_function_arn: pulumi.Output[str]
     sign_in_table_name: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
+    health_topic_arn: pulumi.Output[str]
+    forwarder_failed_events_queue_url: pulumi.Output[str] | None
     trail_arn: pulumi.Output[str] | None
     hub_link_arn: pulumi.Output[str] | None
 
@@ -83,7 +86,29 @@ class LoginMonitoring(pulumi.ComponentResource):
             opts=child,
         )
         alert_topic.attach_policy([notifier.role_arn])
+        # Its own key: disabling the alert topic's key must not silence the alarms that report it.
+        health_topic = AlertTopic(
+            f"{name}-health",
+            AlertTopicArgs(
+                context=ctx,
+                emails=args.alert_emails,
+                encrypt=args.encrypt_alert_topic,
+                purpose="health",
+                display_name="AWS sign-in monitoring health",
+            ),
+            opts=child,
+        )
+        watched = [
+            WatchedFunction(
+                key="notifier",
+                title="sign-in notifier",
+                function_name=notifier.function_name,
+                failed_events_queue_name=notifier.failed_events_queue_name,
+                log_group_name=notifier.log_group_name,
+            )
+        ]
         self.hub_link_arn = None
+        self.forwarder_failed_events_queue_url = None
         if hub:
             forwarder = HubForwarder(
                 f"{name}-hub-forwarder",
@@ -92,11 +117,38 @@ class LoginMonitoring(pulumi.ComponentResource):
                     hub_topic_arn=hub.topic_arn,
                     hub_key_arn=hub.key_arn,
                     sink_arn=hub.sink_arn,
+                    health_topic_arn=health_topic.topic_arn,
                     log_retention_days=args.notifier_log_retention_days,
                 ),
                 opts=child,
             )
             self.hub_link_arn = forwarder.link_arn
+            self.forwarder_failed_events_queue_url = forwarder.failed_events_queue_url
+            watched.append(
+                WatchedFunction(
+                    key="forwarder",
+                    title="hub forwarder",
+                    function_name=forwarder.function_name,
+                    failed_events_queue_name=forwarder.failed_events_queue_name,
+                    log_group_name=forwarder.log_group_name,
+                )
+            )
+        if not args.alert_emails:
+            pulumi.log.warn(
+                "alertEmails is empty: alarms and health alarms reach people only through the hub; "
+                "a problem on the way to the hub is then reported to nobody",
+                resource=self,
+            )
+        HealthAlarms(
+            f"{name}-health-alarms",
+            HealthAlarmsArgs(
+                topic_arn=health_topic.topic_arn,
+                functions=watched,
+                alert_topic_name=alert_topic.topic_name,
+                name_prefix=name_prefix,
+            ),
+            opts=child,
+        )
 
         self.log_group_name = log_group_name
         self.alert_topic_arn = alert_topic.topic_arn
@@ -105,6 +157,7 @@ class LoginMonitoring(pulumi.ComponentResource):
         self.notifier_function_arn = notifier.function_arn
         self.sign_in_table_name = notifier.table_name
         self.failed_events_queue_url = notifier.failed_events_queue_url
+        self.health_topic_arn = health_topic.topic_arn
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Input]:
@@ -117,5 +170,7 @@ class LoginMonitoring(pulumi.ComponentResource):
             "notifierFunctionArn": self.notifier_function_arn,
             "signInTableName": self.sign_in_table_name,
             "failedEventsQueueUrl": self.failed_events_queue_url,
+            "forwarderFailedEventsQueueUrl": self.forwarder_failed_events_queue_url,
+            "healthTopicArn": self.health_topic_arn,
             "hubLinkArn": self.hub_link_arn,
         }

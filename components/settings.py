@@ -11,10 +11,10 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pulumi
 
+from components.lambda_package import bundled_zones
 from detections.catalog import PROFILES
 from detections.profiles import (
     MAX_ALARM_WINDOW_SECONDS,
@@ -22,6 +22,7 @@ from detections.profiles import (
     EnabledDetection,
     resolve_detections,
 )
+from handlers.store import MAX_HISTORY_DAYS
 
 CONFIG_NAMESPACE = "login-monitoring"
 
@@ -152,12 +153,13 @@ def _check(args: LoginMonitoringArgs):
     ):
         if value not in LOG_RETENTION_DAYS:
             yield key, f"{value} is not a retention CloudWatch Logs accepts; use one of {LOG_RETENTION_DAYS}"
-    for key, value in (
-        ("trailBucketExpirationDays", args.trail_bucket_expiration_days),
-        ("signInHistoryDays", args.sign_in_history_days),
-    ):
-        if value < 1:
-            yield key, f"must be at least 1 day, got {value}"
+    if args.trail_bucket_expiration_days < 1:
+        yield "trailBucketExpirationDays", f"must be at least 1 day, got {args.trail_bucket_expiration_days}"
+    if not 1 <= args.sign_in_history_days <= MAX_HISTORY_DAYS:
+        yield (
+            "signInHistoryDays",
+            f"must be between 1 and {MAX_HISTORY_DAYS} days (ten years), got {args.sign_in_history_days}",
+        )
     if args.failed_sign_in_threshold < 1:
         yield "failedSignInThreshold", f"must be at least 1, got {args.failed_sign_in_threshold}"
     window = args.failed_sign_in_window_seconds
@@ -168,10 +170,11 @@ def _check(args: LoginMonitoringArgs):
         )
     if args.notify_on not in NOTIFY_POLICIES:
         yield "notifyOn", f"must be one of {', '.join(NOTIFY_POLICIES)}, got {args.notify_on!r}"
-    try:
-        ZoneInfo(args.display_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        yield "displayTimezone", f"{args.display_timezone!r} is not an IANA time zone name such as 'Asia/Tokyo'"
+    if args.display_timezone not in bundled_zones():
+        yield (
+            "displayTimezone",
+            f"{args.display_timezone!r} is not an IANA time zone name the function knows, such as 'Asia/Tokyo'",
+        )
 
 
 def _check_role(args: LoginMonitoringArgs):

@@ -8,13 +8,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext, with_stream_suffix
-from components.lambda_package import HANDLER, packaged_function
+from components.lambda_package import HANDLER, failed_events_queue, keep_failed_events, packaged_function
 from components.policies import allow, assume_role_by, document
 from handlers.signin_events import subscription_filter_pattern
 
-# CloudWatch Logs invokes asynchronously: Lambda retries twice, then hands the event to the queue.
-RETRY_ATTEMPTS = 2
-FAILED_EVENT_RETENTION_SECONDS = 14 * 24 * 3600
+# Room for a large batch at the handler's pace; it stops itself, retry-safe, before this runs out.
+TIMEOUT_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -32,9 +31,12 @@ class SignInNotifierArgs:
 
 class SignInNotifier(pulumi.ComponentResource):
     function_arn: pulumi.Output[str]
+    function_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
     table_name: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
+    failed_events_queue_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: SignInNotifierArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("loginmonitoring:index:SignInNotifier", name, None, opts)
@@ -50,12 +52,7 @@ class SignInNotifier(pulumi.ComponentResource):
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             opts=child,
         )
-        failed_events = aws.sqs.Queue(
-            f"{name}-failed-events",
-            message_retention_seconds=FAILED_EVENT_RETENTION_SECONDS,
-            sqs_managed_sse_enabled=True,
-            opts=child,
-        )
+        failed_events = failed_events_queue(f"{name}-failed-events", child)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             retention_in_days=args.log_retention_days,
@@ -93,20 +90,10 @@ class SignInNotifier(pulumi.ComponentResource):
             },
             log_group_name=log_group.name,
             memory_size=256,
-            timeout=120,
+            timeout=TIMEOUT_SECONDS,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-retries",
-            function_name=function.name,
-            maximum_retry_attempts=RETRY_ATTEMPTS,
-            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
-                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
-                    destination=failed_events.arn
-                ),
-            ),
-            opts=child,
-        )
+        keep_failed_events(f"{name}-retries", function.name, failed_events.arn, child)
         permission = aws.lambda_.Permission(
             f"{name}-invoke-from-logs",
             action="lambda:InvokeFunction",
@@ -124,28 +111,13 @@ class SignInNotifier(pulumi.ComponentResource):
             # CloudWatch Logs tests the destination when the filter is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
         )
-        # An event that failed every retry waits in the queue; say so rather than let it sit unseen.
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-failed-events-alarm",
-            alarm_description="Sign-in events the notifier could not process wait in its failed-events queue.",
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": failed_events.name},
-            statistic="Maximum",
-            period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.topic_arn],
-            ok_actions=[args.topic_arn],
-            opts=child,
-        )
-
         self.function_arn = function.arn
+        self.function_name = function.name
         self.role_arn = role.arn
         self.table_name = table.name
+        self.log_group_name = log_group.name
         self.failed_events_queue_url = failed_events.url
+        self.failed_events_queue_name = failed_events.name
         self.register_outputs(
             {
                 "functionArn": self.function_arn,

@@ -11,6 +11,8 @@ import logging
 import os
 from typing import Any
 
+from handlers.log_lines import SKIPPED_LOG_PREFIX
+
 logger = logging.getLogger("login-monitoring.forwarder")
 logger.setLevel(logging.INFO)
 
@@ -29,7 +31,7 @@ def forward(event: dict[str, Any], hub_topic_arn: str, sns: Any) -> int:
     for record in event.get("Records", []):
         message = record.get("Sns") or {}
         if "Message" not in message:
-            logger.warning("skipping a record without an SNS message: %s", record.get("EventSubscriptionArn", "?"))
+            logger.warning("%s %s: no SNS message", SKIPPED_LOG_PREFIX, record.get("EventSubscriptionArn", "?"))
             continue
         request = {"TopicArn": hub_topic_arn, "Message": message["Message"]}
         if message.get("Subject"):

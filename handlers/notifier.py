@@ -26,9 +26,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from handlers.formatting import render_body, render_subject
+from handlers.log_lines import SKIPPED_LOG_PREFIX
 from handlers.payload import decode_subscription_event, iter_messages
 from handlers.signin import MalformedRecord, SignInRecord, parse_signin_event
-from handlers.store import RECORD_ERROR_CODES, LeaseOutcome, SignInStore
+from handlers.store import MAX_HISTORY_DAYS, RECORD_ERROR_CODES, LeaseOutcome, SignInStore
 
 logger = logging.getLogger("login-monitoring.notifier")
 logger.setLevel(logging.INFO)
@@ -36,10 +37,6 @@ logger.setLevel(logging.INFO)
 NOTIFY_ALL = "all"
 NOTIFY_RISKY = "risky"
 NOTIFY_POLICIES = (NOTIFY_ALL, NOTIFY_RISKY)
-# DynamoDB TTL and date arithmetic stay sane far beyond this; the stack refuses more.
-MAX_HISTORY_DAYS = 3653
-# A metric filter on the function's log group counts lines that start like this.
-SKIPPED_LOG_PREFIX = "skipped record"
 # Errors that say a record itself can never be handled, whoever retries it.
 RECORD_ERRORS = (ValueError, OverflowError, RecursionError)
 # Enough for the slowest publish plus its mark-sent with the client settings below; below this,

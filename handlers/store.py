@@ -31,6 +31,8 @@ LEASE_SECONDS = 60
 # A failed batch waits up to 14 days in the failed-events queue (plus up to 6 hours of Lambda
 # retries) before it can be re-driven; its items must outlive that, or the re-drive mails again.
 REDELIVERY_DAYS = 15
+# DynamoDB TTL and date arithmetic stay sane far beyond this; the stack refuses more.
+MAX_HISTORY_DAYS = 3653
 # DynamoDB's error for a request about this item that can never succeed (key or item too large ...).
 RECORD_ERROR_CODES = frozenset({"ValidationException"})
 

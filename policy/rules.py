@@ -260,10 +260,29 @@ def _alarm_watches_filter_metric(resources: list[StackResource]) -> Iterator[str
         if r.type == "aws:cloudwatch/logMetricFilter:LogMetricFilter"
     }
     for alarm in resources:
-        if alarm.type != "aws:cloudwatch/metricAlarm:MetricAlarm" or alarm.props.get("namespace") != METRIC_NAMESPACE:
+        if alarm.type != "aws:cloudwatch/metricAlarm:MetricAlarm" or not _own_namespace(alarm.props.get("namespace")):
             continue
         if (alarm.props.get("namespace"), alarm.props.get("metricName")) not in published:
             yield f"alarm {alarm.name} watches {alarm.props.get('metricName')!r}, which no metric filter publishes"
+
+
+def _own_namespace(namespace: Any) -> bool:
+    return isinstance(namespace, str) and (
+        namespace == METRIC_NAMESPACE or namespace.startswith(METRIC_NAMESPACE + "/")
+    )
+
+
+def _function_failures_kept(resources: list[StackResource]) -> Iterator[str]:
+    # Lambda drops an asynchronous event after its retries unless an on-failure destination keeps it.
+    for function in (r for r in resources if r.type == "aws:lambda/function:Function"):
+        kept = any(
+            r.type == "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+            and function.urn in r.dependencies
+            and ((r.props.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
+            for r in resources
+        )
+        if not kept:
+            yield f"function {function.name} has no on-failure destination: events that fail every retry are lost"
 
 
 def _every_bucket_secured(resources: list[StackResource]) -> Iterator[str]:
@@ -284,6 +303,11 @@ STACK_RULES = (
         "alarm-watches-a-filter-metric",
         "Every detection alarm watches a metric some filter publishes.",
         _alarm_watches_filter_metric,
+    ),
+    StackRule(
+        "function-failures-kept",
+        "Every function keeps the events that failed every retry in an on-failure destination.",
+        _function_failures_kept,
     ),
     StackRule(
         "every-bucket-secured",

@@ -26,3 +26,18 @@ def statement(resource: ResourceRecord, sid: str, key: str = "policy") -> dict:
 
 def as_list(value) -> list:
     return value if isinstance(value, list) else [value]
+
+
+def named(run: ProgramRun, type_token: str, name: str) -> ResourceRecord:
+    found = [r for r in run.of_type(type_token) if r.name == name]
+    if len(found) != 1:
+        raise AssertionError(f"expected one {type_token} named {name}, found {len(found)}")
+    return found[0]
+
+
+def alert_topic(run: ProgramRun) -> ResourceRecord:
+    return named(run, "aws:sns/topic:Topic", "login-monitoring-alerts")
+
+
+def health_topic(run: ProgramRun) -> ResourceRecord:
+    return named(run, "aws:sns/topic:Topic", "login-monitoring-health")

@@ -9,7 +9,7 @@ from detections.catalog import BY_ID
 from handlers.signin_events import subscription_filter_pattern
 from offline.engine import run_program
 from offline.stack_config import load_stack_config
-from tests.components.program import as_list, run_stack, statement, statements
+from tests.components.program import alert_topic, as_list, health_topic, named, run_stack, statement, statements
 
 TABLE = "aws:dynamodb/table:Table"
 FUNCTION = "aws:lambda/function:Function"
@@ -44,7 +44,9 @@ FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 def detection_pairs(run):
     """detection id -> (metric filter, alarm)"""
     filters = {
-        r.name.removeprefix("login-monitoring-detections-").removesuffix("-filter"): r for r in run.of_type(FILTER)
+        r.name.removeprefix("login-monitoring-detections-").removesuffix("-filter"): r
+        for r in run.of_type(FILTER)
+        if r.name.startswith("login-monitoring-detections-")
     }
     alarms = {
         r.name.removeprefix("login-monitoring-detections-").removesuffix("-alarm"): r
@@ -70,7 +72,7 @@ def test_failed_sign_in_alarm_watches_exactly_the_filters_metric(dev):
     assert alarm.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm.inputs["period"] * alarm.inputs["evaluationPeriods"] == 900
     assert alarm.inputs["treatMissingData"] == "notBreaching"
-    topic_arn = dev.one(TOPIC).state["arn"]
+    topic_arn = alert_topic(dev).state["arn"]
     assert alarm.inputs["alarmActions"] == [topic_arn] and alarm.inputs["okActions"] == [topic_arn]
 
 
@@ -89,7 +91,7 @@ def test_alarm_threshold_and_window_follow_config():
 
 
 def test_every_alarm_watches_its_own_filters_metric_and_notifies_the_topic(dev):
-    topic_arn = dev.one(TOPIC).state["arn"]
+    topic_arn = alert_topic(dev).state["arn"]
     pairs = detection_pairs(dev)
     assert len(pairs) == len(dev.outputs["detectionAlarmArns"]) > 15
     for detection_id, (metric_filter, alarm) in pairs.items():
@@ -207,9 +209,9 @@ def test_cloudtrail_role_may_only_write_streams_of_its_own_log_group(dev):
 def test_notifier_role_names_only_its_own_resources(dev):
     policy = dev.by_urn(_urn(dev, "sign-in-notifier-policy"))
     table_arn = dev.one(TABLE).state["arn"]
-    topic_arn = dev.one(TOPIC).state["arn"]
+    topic_arn = alert_topic(dev).state["arn"]
     queue_arn = dev.one("aws:sqs/queue:Queue").state["arn"]
-    key_arn = dev.one("aws:kms/key:Key").state["arn"]
+    key_arn = named(dev, "aws:kms/key:Key", "login-monitoring-alerts-key").state["arn"]
     notifier_logs = next(r for r in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "notifier" in r.name)
 
     granted = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in statements(policy)}
@@ -254,7 +256,7 @@ def test_notifier_function_runs_the_packaged_handler_with_its_settings(dev):
     variables = function.inputs["environment"]["variables"]
     assert variables == {
         "TABLE_NAME": dev.one(TABLE).state["name"],
-        "TOPIC_ARN": dev.one(TOPIC).state["arn"],
+        "TOPIC_ARN": alert_topic(dev).state["arn"],
         "DISPLAY_TIMEZONE": "Asia/Tokyo",
         "NOTIFY_ON": "all",
         "HISTORY_DAYS": "90",
@@ -289,7 +291,7 @@ def test_subscription_filter_sends_sign_in_events_to_the_notifier_after_the_perm
     assert dev.one("aws:lambda/permission:Permission").urn in subscription.dependencies
 
 
-def test_events_that_fail_every_retry_are_kept_in_an_encrypted_queue_and_alarmed(dev):
+def test_events_that_fail_every_retry_are_kept_in_an_encrypted_queue_and_alarmed_on_the_health_topic(dev):
     invoke_config = dev.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
     queue = dev.one("aws:sqs/queue:Queue")
     assert invoke_config.inputs["destinationConfig"]["onFailure"]["destination"] == queue.state["arn"]
@@ -297,12 +299,12 @@ def test_events_that_fail_every_retry_are_kept_in_an_encrypted_queue_and_alarmed
     assert queue.inputs["sqsManagedSseEnabled"] is True
     alarm = alarm_named(dev, "failed-events")
     assert alarm.inputs["dimensions"] == {"QueueName": queue.state["name"]}
-    assert alarm.inputs["alarmActions"] == [dev.one(TOPIC).state["arn"]]
+    assert alarm.inputs["alarmActions"] == [health_topic(dev).state["arn"]]
 
 
 def test_topic_admits_this_accounts_alarms_and_the_notifier_role(dev):
-    topic = dev.one(TOPIC)
-    policy = dev.one("aws:sns/topicPolicy:TopicPolicy")
+    topic = alert_topic(dev)
+    policy = named(dev, "aws:sns/topicPolicy:TopicPolicy", "login-monitoring-alerts-policy")
     assert policy.inputs["arn"] == topic.state["arn"]
     alarms = statement(policy, "CloudWatchAlarmsOfThisAccount")
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
@@ -317,8 +319,8 @@ def test_topic_admits_this_accounts_alarms_and_the_notifier_role(dev):
 
 
 def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev):
-    key = dev.one("aws:kms/key:Key")
-    assert dev.one(TOPIC).inputs["kmsMasterKeyId"] == key.state["arn"]
+    key = named(dev, "aws:kms/key:Key", "login-monitoring-alerts-key")
+    assert alert_topic(dev).inputs["kmsMasterKeyId"] == key.state["arn"]
     assert key.inputs["enableKeyRotation"] is True
     cloudwatch = statement(key, "CloudWatchAlarmsEncryptForTopic")
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
@@ -328,16 +330,17 @@ def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev):
 def test_unencrypted_topic_has_no_key_and_no_key_grant():
     run = run_stack(encryptAlertTopic=False)
     assert run.of_type("aws:kms/key:Key") == []
-    assert "kmsMasterKeyId" not in run.one(TOPIC).inputs
+    assert "kmsMasterKeyId" not in alert_topic(run).inputs
     sids = {s["Sid"] for s in statements(run.by_urn(_urn(run, "sign-in-notifier-policy")))}
     assert "EncryptForAlertTopic" not in sids
 
 
-def test_one_mail_subscription_per_recipient(dev):
+def test_one_mail_subscription_per_recipient_on_the_alert_and_the_health_topic(dev):
     subscriptions = dev.of_type("aws:sns/topicSubscription:TopicSubscription")
-    assert sorted(s.inputs["endpoint"] for s in subscriptions) == ["cloud-team@example.com", "security@example.com"]
     assert {s.inputs["protocol"] for s in subscriptions} == {"email"}
-    assert {s.inputs["topic"] for s in subscriptions} == {dev.one(TOPIC).state["arn"]}
+    for topic in (alert_topic(dev), health_topic(dev)):
+        endpoints = sorted(s.inputs["endpoint"] for s in subscriptions if s.inputs["topic"] == topic.state["arn"])
+        assert endpoints == ["cloud-team@example.com", "security@example.com"]
 
 
 def test_existing_mode_watches_the_named_group_and_creates_no_trail():
@@ -350,7 +353,9 @@ def test_existing_mode_watches_the_named_group_and_creates_no_trail():
     ):
         assert run.of_type(absent) == []
     assert [r.name for r in run.of_type("aws:iam/role:Role")] == ["login-monitoring-sign-in-notifier-role"]
-    assert {f.inputs["logGroupName"] for f in run.of_type(FILTER)} == {"aws-cloudtrail-logs-111122223333"}
+    assert {f.inputs["logGroupName"] for f in run.of_type(FILTER) if "detections" in f.name} == {
+        "aws-cloudtrail-logs-111122223333"
+    }
     assert (
         run.one("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter").inputs["logGroup"]
         == "aws-cloudtrail-logs-111122223333"
@@ -379,7 +384,9 @@ def test_stack_outputs_name_what_an_operator_needs(dev):
         "notifierFunctionArn",
         "signInTableName",
         "failedEventsQueueUrl",
+        "healthTopicArn",
     }
+    assert dev.outputs["healthTopicArn"] == health_topic(dev).state["arn"] != dev.outputs["alertTopicArn"]
     assert dev.outputs["failedSignInAlarmArn"] == dev.outputs["detectionAlarmArns"]["failed-console-sign-ins"]
 
 

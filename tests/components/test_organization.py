@@ -11,7 +11,7 @@ from components.hub_connection import HubStackError
 from components.settings import SettingsError
 from offline.engine import run_program
 from offline.stack_config import load_stack_config
-from tests.components.program import run_stack, statement, statements
+from tests.components.program import alert_topic, health_topic, named, run_stack, statement, statements
 
 ORG = "o-a1b2c3d4e5"
 
@@ -88,12 +88,12 @@ def test_member_reads_the_hub_stack_by_name(member):
 
 
 def test_member_mails_reach_the_hub_through_its_forwarder(member, hub):
-    topic = member.one("aws:sns/topic:Topic")
+    topic = alert_topic(member)
     function = next(f for f in member.of_type("aws:lambda/function:Function") if "forwarder" in f.name)
-    subscription = next(
-        s for s in member.of_type("aws:sns/topicSubscription:TopicSubscription") if s.inputs["protocol"] == "lambda"
+    subscription = named(
+        member, "aws:sns/topicSubscription:TopicSubscription", "login-monitoring-hub-forwarder-subscription"
     )
-    permission = next(p for p in member.of_type("aws:lambda/permission:Permission") if "forwarder" in p.name)
+    permission = named(member, "aws:lambda/permission:Permission", "login-monitoring-hub-forwarder-invoke-from-topic")
 
     assert function.inputs["environment"]["variables"] == {"HUB_TOPIC_ARN": hub.outputs["hubTopicArn"]}
     assert function.inputs["handler"] == "handlers.forwarder.handler"
@@ -104,9 +104,52 @@ def test_member_mails_reach_the_hub_through_its_forwarder(member, hub):
         permission.inputs["principal"] == "sns.amazonaws.com" and permission.inputs["sourceArn"] == topic.state["arn"]
     )
     assert permission.urn in subscription.dependencies
-    # Every alarm of the member notifies its own topic, which the forwarder drains.
-    alarms = member.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    # Every detection alarm of the member notifies its own topic, which the forwarder drains.
+    alarms = [a for a in member.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "-health-" not in a.name]
     assert alarms and all(a.inputs["alarmActions"] == [topic.state["arn"]] for a in alarms)
+
+
+def test_member_health_alarms_reach_the_hub_through_the_forwarder_too(member):
+    health = health_topic(member)
+    function = next(f for f in member.of_type("aws:lambda/function:Function") if "forwarder" in f.name)
+    subscription = named(
+        member, "aws:sns/topicSubscription:TopicSubscription", "login-monitoring-hub-forwarder-health-subscription"
+    )
+    permission = named(
+        member, "aws:lambda/permission:Permission", "login-monitoring-hub-forwarder-invoke-from-topic-health"
+    )
+    assert subscription.inputs["topic"] == health.state["arn"]
+    assert subscription.inputs["endpoint"] == function.state["arn"]
+    assert permission.inputs["sourceArn"] == health.state["arn"] and permission.urn in subscription.dependencies
+
+
+def test_forwarder_keeps_what_it_cannot_deliver_and_alarms_on_the_health_topic(member):
+    function = next(f for f in member.of_type("aws:lambda/function:Function") if "forwarder" in f.name)
+    queue = named(member, "aws:sqs/queue:Queue", "login-monitoring-hub-forwarder-failed-events")
+    invoke_config = named(
+        member,
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        "login-monitoring-hub-forwarder-retries",
+    )
+    assert invoke_config.inputs["functionName"] == function.state["name"]
+    assert invoke_config.inputs["destinationConfig"]["onFailure"]["destination"] == queue.state["arn"]
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+    policy = next(p for p in member.of_type("aws:iam/rolePolicy:RolePolicy") if "forwarder" in p.name)
+    assert statement(policy, "KeepFailedEvents")["Resource"] == [queue.state["arn"]]
+    assert member.outputs["forwarderFailedEventsQueueUrl"] == queue.state["url"]
+    alarms = {a.name: a for a in member.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    by_dimension = {
+        key: alarms[f"login-monitoring-health-alarms-forwarder-{key}"].inputs["dimensions"]
+        for key in ("errors", "lost-events", "failed-events")
+    }
+    assert by_dimension == {
+        "errors": {"FunctionName": function.state["name"]},
+        "lost-events": {"FunctionName": function.state["name"]},
+        "failed-events": {"QueueName": queue.state["name"]},
+    }
+    for key in by_dimension:
+        actions = alarms[f"login-monitoring-health-alarms-forwarder-{key}"].inputs["alarmActions"]
+        assert actions == [health_topic(member).state["arn"]]
 
 
 def test_member_forwarder_role_fits_the_hub_policy_and_may_only_publish_there(member, hub):
@@ -149,8 +192,11 @@ def test_member_standalone_has_no_hub_wiring():
 
 def test_member_may_leave_its_own_recipients_to_the_hub(hub):
     run = run_program(load_stack_config("member-b"), stack_outputs={"hub": hub.outputs})
-    assert run.of_type("aws:sns/topicSubscription:TopicSubscription")[0].inputs["protocol"] == "lambda"
-    assert len(run.of_type("aws:sns/topicSubscription:TopicSubscription")) == 1
+    subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert {s.inputs["protocol"] for s in subscriptions} == {"lambda"}
+    assert sorted(s.inputs["topic"] for s in subscriptions) == sorted(
+        [alert_topic(run).state["arn"], health_topic(run).state["arn"]]
+    )
 
 
 def test_organization_trail_covers_every_account(hub):

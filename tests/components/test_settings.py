@@ -77,7 +77,12 @@ BAD_VALUES = [
     ({"trailLogRetentionDays": 100}, "trailLogRetentionDays", "not a retention CloudWatch Logs accepts"),
     ({"notifierLogRetentionDays": 2}, "notifierLogRetentionDays", "not a retention CloudWatch Logs accepts"),
     ({"trailBucketExpirationDays": 0}, "trailBucketExpirationDays", "at least 1 day"),
-    ({"signInHistoryDays": -5}, "signInHistoryDays", "at least 1 day"),
+    ({"signInHistoryDays": -5}, "signInHistoryDays", "between 1 and 3653 days"),
+    ({"signInHistoryDays": 3_000_000}, "signInHistoryDays", "between 1 and 3653 days"),
+    # Zone names the deploying machine may resolve but the function's bundled tzdata does not.
+    ({"displayTimezone": "posix/Asia/Tokyo"}, "displayTimezone", "not an IANA time zone"),
+    ({"displayTimezone": "right/UTC"}, "displayTimezone", "not an IANA time zone"),
+    ({"displayTimezone": "localtime"}, "displayTimezone", "not an IANA time zone"),
     ({"notifyOn": "failures"}, "notifyOn", "must be one of all, risky"),
     ({"encryptAlertTopic": "yes"}, "encryptAlertTopic", "must be true or false"),
     ({"detectionProfile": "paranoid"}, "detectionProfile", "must be one of cis, recommended"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import boto3
 import pytest
@@ -10,6 +11,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from handlers import forwarder
+from tests.handlers.lambda_logs import counted_by_health_filter
 
 
 def sns_event(*messages: tuple[str | None, str]) -> dict:
@@ -69,8 +71,10 @@ def test_a_publish_error_fails_the_invocation_so_lambda_retries(hub):
         forwarder.forward(sns_event(("s", "m")), topic + "-missing", sns)
 
 
-def test_records_without_a_message_are_skipped():
-    assert forwarder.forward({"Records": [{"Sns": {}}]}, "arn:aws:sns:us-east-1:1:t", sns=None) == 0
+def test_records_without_a_message_are_skipped_with_the_line_the_health_alarm_counts(caplog):
+    with caplog.at_level(logging.WARNING, logger="login-monitoring.forwarder"):
+        assert forwarder.forward({"Records": [{"Sns": {}}]}, "arn:aws:sns:us-east-1:1:t", sns=None) == 0
+    assert [counted_by_health_filter(record) for record in caplog.records] == [True]
 
 
 @pytest.mark.parametrize("arn", ["", "arn:aws:sqs:us-east-1:1:q", "not an arn"])

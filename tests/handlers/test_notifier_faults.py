@@ -22,6 +22,7 @@ from handlers.payload import MAX_DECODED_BYTES, PayloadError, decode_subscriptio
 from handlers.signin import parse_signin_event
 from handlers.store import LEASE_SECONDS, REDELIVERY_DAYS
 from tests.handlers.events import event, subscription_payload
+from tests.handlers.lambda_logs import counted_by_health_filter
 from tests.handlers.moto_aws import HANDLED_AT
 
 NINE_GOOD = [
@@ -228,6 +229,14 @@ def test_one_bad_record_costs_only_itself(aws, case):
 def test_absurdly_deep_json_is_skipped_not_fatal(aws):
     result = run(aws, [*NINE_GOOD, "[" * 100_000 + "]" * 100_000])
     assert result.stored == 9 and result.mailed == 9 and len(result.skipped) == 1
+
+
+def test_each_skipped_record_is_counted_once_by_the_health_metric_filter(aws, caplog):
+    bad = [BAD_RECORDS["event id over DynamoDB's key limit"], "not json", "[" * 100_000 + "]" * 100_000]
+    with caplog.at_level(logging.INFO, logger="login-monitoring.notifier"):
+        result = run(aws, [*NINE_GOOD, *bad])
+    assert len(result.skipped) == 3
+    assert sum(counted_by_health_filter(record) for record in caplog.records) == 3
 
 
 # 8. A line break in a field cannot add lines to the mail.

@@ -125,7 +125,9 @@ def test_each_weakened_variant_fails_on_its_rule(stacks, rule, resource_type, ch
         stacks["dev"].resources,
         resource_type,
         change,
-        pick=lambda r: rule != "alarm-watches-a-filter-metric" or r.inputs.get("namespace") == "LoginMonitoring",
+        pick=lambda r: (
+            rule != "alarm-watches-a-filter-metric" or r.inputs.get("namespace", "").startswith("LoginMonitoring")
+        ),
     )
     found = violations(weakened)
     assert found and {name for name, _, _ in found} == {rule}, found
@@ -139,6 +141,17 @@ def test_a_bucket_without_its_guards_fails_the_stack_rule(stacks):
     assert [(name, message.split(" has ")[1]) for name, _, message in found] == [
         ("every-bucket-secured", "no a public access block")
     ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "member-b"])
+def test_a_function_without_an_on_failure_destination_fails_the_stack_rule(stacks, stack):
+    kept = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+    invoke_configs = [r for r in stacks[stack].resources if r.type == kept]
+    assert invoke_configs
+    for dropped in invoke_configs:
+        weakened = [r for r in stacks[stack].resources if r is not dropped]
+        found = violations(weakened)
+        assert [name for name, _, _ in found] == ["function-failures-kept"], found
 
 
 def test_topic_encryption_can_be_waived_by_policy_config(stacks):

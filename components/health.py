@@ -1,0 +1,151 @@
+"""Alarms on the monitoring itself, mailed through a topic that does not share the alert topic's fate.
+
+When the alert topic breaks (its key disabled, its policy changed, a subscriber failing), every
+detection alarm and sign-in mail breaks with it, so these alarms go to a separate health topic
+with its own key. What they watch: each function's errors, events it gave up on (the failed-events
+queue), records it skipped as malformed, destination records AWS could not deliver, and the alert
+topic's failed deliveries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from handlers.log_lines import skipped_records_pattern
+
+HEALTH_NAMESPACE = "LoginMonitoring/Health"
+# Health signals are rare and each one matters: any occurrence in five minutes alarms.
+PERIOD_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class WatchedFunction:
+    key: str  # short and stable: part of alarm names
+    title: str  # how a mail names the function
+    function_name: pulumi.Input[str]
+    failed_events_queue_name: pulumi.Input[str]
+    # Given for functions that skip malformed records with the handler's log line.
+    log_group_name: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class HealthAlarmsArgs:
+    topic_arn: pulumi.Input[str]
+    functions: Sequence[WatchedFunction]
+    alert_topic_name: pulumi.Input[str]
+    # Physical names start with this, so a health mail says which stack it is about.
+    name_prefix: str
+
+
+@dataclass(frozen=True)
+class _Signal:
+    key: str
+    description: str
+    namespace: str
+    metric_name: pulumi.Input[str]
+    statistic: str
+    dimensions: dict[str, pulumi.Input[str]] | None
+
+
+class HealthAlarms(pulumi.ComponentResource):
+    alarm_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: HealthAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("loginmonitoring:index:HealthAlarms", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        signals = [
+            _Signal(
+                "alert-topic-failed-deliveries",
+                "The alert topic could not deliver notifications to a subscriber (mailbox, forwarder). "
+                "Check the topic's key, policy and subscriptions.",
+                "AWS/SNS",
+                "NumberOfNotificationsFailed",
+                "Sum",
+                {"TopicName": args.alert_topic_name},
+            )
+        ]
+        for function in args.functions:
+            signals += self._function_signals(name, args.name_prefix, function, child)
+        self.alarm_arns = {}
+        for signal in signals:
+            alarm = aws.cloudwatch.MetricAlarm(
+                f"{name}-{signal.key}",
+                name=f"{args.name_prefix}-health-{signal.key}",
+                alarm_description=signal.description,
+                namespace=signal.namespace,
+                metric_name=signal.metric_name,
+                dimensions=signal.dimensions,
+                statistic=signal.statistic,
+                period=PERIOD_SECONDS,
+                evaluation_periods=1,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[args.topic_arn],
+                ok_actions=[args.topic_arn],
+                opts=child,
+            )
+            self.alarm_arns[signal.key] = alarm.arn
+        self.register_outputs({"alarmArns": self.alarm_arns})
+
+    @staticmethod
+    def _function_signals(
+        name: str, name_prefix: str, function: WatchedFunction, child: pulumi.ResourceOptions
+    ) -> list[_Signal]:
+        by_function = {"FunctionName": function.function_name}
+        signals = [
+            _Signal(
+                f"{function.key}-errors",
+                f"The {function.title} failed an invocation; Lambda retries it twice, then keeps the event "
+                "in the failed-events queue. See the function's log for the event it failed on.",
+                "AWS/Lambda",
+                "Errors",
+                "Sum",
+                by_function,
+            ),
+            _Signal(
+                f"{function.key}-failed-events",
+                f"Events the {function.title} gave up on wait in its failed-events queue. "
+                "Fix the cause, then re-drive them: python -m operations.redrive.",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                "Maximum",
+                {"QueueName": function.failed_events_queue_name},
+            ),
+            _Signal(
+                f"{function.key}-lost-events",
+                f"Lambda could not hand a failed event of the {function.title} to its failed-events queue; "
+                "the event is lost. Check the queue's policy and the function role's sqs:SendMessage.",
+                "AWS/Lambda",
+                "DestinationDeliveryFailures",
+                "Sum",
+                by_function,
+            ),
+        ]
+        if function.log_group_name is not None:
+            metric_filter = aws.cloudwatch.LogMetricFilter(
+                f"{name}-{function.key}-skipped-records-filter",
+                name=f"{name_prefix}-health-{function.key}-skipped-records",
+                log_group_name=function.log_group_name,
+                pattern=skipped_records_pattern(),
+                metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                    name=f"{name_prefix}-{function.key}-skipped-records", namespace=HEALTH_NAMESPACE, value="1"
+                ),
+                opts=child,
+            )
+            signals.append(
+                _Signal(
+                    f"{function.key}-skipped-records",
+                    f"The {function.title} skipped records it could not read; the function's log names "
+                    "each one ('skipped record ...').",
+                    HEALTH_NAMESPACE,
+                    metric_filter.metric_transformation.name,
+                    "Sum",
+                    None,
+                )
+            )
+        return signals

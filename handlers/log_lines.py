@@ -1,0 +1,12 @@
+"""Log lines the functions write that the infrastructure counts.
+
+The handler writes them, a metric filter on the function's log group counts them: both read
+this module, so the wording and the filter cannot drift apart.
+"""
+
+# The function logs in Lambda's JSON format, where the text of a line is the "message" field.
+SKIPPED_LOG_PREFIX = "skipped record"
+
+
+def skipped_records_pattern() -> str:
+    return f'{{ $.message = "{SKIPPED_LOG_PREFIX}*" }}'
