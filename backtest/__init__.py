@@ -1,0 +1,1 @@
+"""Backtest detections with SQL: DuckDB on local files, Athena over the trail bucket."""
