@@ -1,7 +1,9 @@
 """A fake Pulumi engine: runs the real program in-process and records what it registers.
 
 Used by the offline plan and by the tests. Resource outputs are filled the way AWS
-would fill them (names, ARNs, URLs) so policies and wiring can be inspected.
+would fill them (names, ARNs, URLs) so policies and wiring can be inspected; every value
+so invented is remembered with the resource and attribute it stands for, so the plan can
+show it as computed rather than as a name AWS would never pick.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import runpy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,8 @@ class ProgramRun:
     region: str
     resources: list[ResourceRecord] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Invented value -> what it stands for ("<logical name>.<attribute>").
+    computed: dict[str, str] = field(default_factory=dict)
 
     def of_type(self, type_token: str) -> list[ResourceRecord]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -77,6 +81,7 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         self.partition = partition_of(region)
         # Outputs of the stacks a program references, by stack name (or its last path segment).
         self.stack_outputs = stack_outputs or {}
+        self.computed: dict[str, str] = {}
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -107,6 +112,8 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         if args.typ == "pulumi:pulumi:StackReference":
             name = args.inputs.get("name") or args.resource_id or args.name
             outputs = self.stack_outputs.get(name, self.stack_outputs.get(name.rsplit("/", 1)[-1], {}))
+            for key, value in outputs.items():
+                self._remember(value, f"{name}.outputs.{key}")
             return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
         state = dict(args.inputs)
         name = args.inputs.get("name") or (
@@ -118,7 +125,16 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         if arn:
             state.setdefault("arn", arn)
         resource_id = state.pop("_id", None) or name
+        for key, value in state.items():
+            if value != args.inputs.get(key):
+                self._remember(value, f"{args.name}.{key}")
+        if resource_id not in args.inputs.values():
+            self._remember(resource_id, f"{args.name}.id")
         return resource_id, state
+
+    def _remember(self, value: Any, meaning: str) -> None:
+        if isinstance(value, str) and value and value not in self.computed:
+            self.computed[value] = meaning
 
     def _arn_for(self, typ: str, name: str, inputs: dict, state: dict) -> str | None:
         p, r, a = self.partition, self.region, self.account_id
@@ -237,7 +253,12 @@ def run_program(
         return pulumi.Output.from_input(dict(stack.outputs)).apply(run.outputs.update)
 
     pulumi.runtime.test(program)()
-    run.resources = monitor.records
+    # Registration order follows whichever output resolved first; name order is the same every run.
+    run.resources = sorted(
+        (replace(record, dependencies=tuple(sorted(set(record.dependencies)))) for record in monitor.records),
+        key=lambda record: (record.name, record.type, record.urn),
+    )
+    run.computed = dict(mocks.computed)
     return run
 
 

@@ -3,6 +3,7 @@
     python -m offline.plan dev            # resource tree
     python -m offline.plan dev --json     # the same as JSON
     python -m offline.plan --all          # every Pulumi.<stack>.yaml: hubs first, members read their outputs
+    python -m offline.plan dev --diff before.json   # only what changed since a saved --json plan
 
 Exit status: 0 planned, 2 configuration error (same message `pulumi preview` gives).
 """
@@ -10,7 +11,10 @@ Exit status: 0 planned, 2 configuration error (same message `pulumi preview` giv
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +25,8 @@ import pulumi
 from components.hub_connection import HubStackError
 from components.settings import SettingsError
 from offline.engine import ProgramRun, ResourceRecord, run_program
+from offline.plan_diff import diff_plans, diff_to_json, render_diff
+from offline.plan_text import describe_input
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config, stack_names
 
 
@@ -83,6 +89,7 @@ def render_all(plans: list[StackPlan]) -> str:
 
 
 def to_json(run: ProgramRun) -> dict[str, Any]:
+    plain = Computed(run).plain
     return {
         "project": run.project,
         "stack": run.stack,
@@ -94,13 +101,66 @@ def to_json(run: ProgramRun) -> dict[str, Any]:
                 "name": resource.name,
                 "urn": resource.urn,
                 "parent": resource.parent or None,
-                "inputs": _plain(resource.inputs),
+                "inputs": plain(resource.inputs),
                 "dependsOn": list(resource.dependencies),
             }
             for resource in run.resources
         ],
-        "outputs": _plain(run.outputs),
+        "outputs": plain(run.outputs),
     }
+
+
+def dump_json(document: Any) -> str:
+    """The one JSON form of every plan: sorted keys, so equal plans are equal bytes."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+class Computed:
+    """Shows values the provider would compute (auto-names, ARNs, ids) as ${<resource>.<attribute>}."""
+
+    def __init__(self, run: ProgramRun) -> None:
+        self.names = run.computed
+        # Longest first, so an ARN is replaced whole before the name inside it.
+        alternatives = sorted(self.names, key=lambda value: (-len(value), value))
+        self.pattern = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+
+    def text(self, value: str) -> str:
+        if self.pattern is None:
+            return value
+        return self.pattern.sub(lambda match: "${" + self.names[match.group(0)] + "}", value)
+
+    def plain(self, value: Any) -> Any:
+        if isinstance(value, pulumi.AssetArchive):
+            return {"archive": _archive_summary(value)}
+        if isinstance(value, pulumi.FileAsset):
+            return {"file": value.path}
+        if isinstance(value, dict):
+            return {key: self.plain(item) for key, item in value.items() if not key.startswith("__")}
+        if isinstance(value, (list, tuple)):
+            return [self.plain(item) for item in value]
+        if isinstance(value, float) and value.is_integer():
+            # The wire format carries every number as a float; 900 reads better than 900.0.
+            return int(value)
+        if isinstance(value, str):
+            return self.text(value)
+        return value
+
+
+def _archive_summary(archive: pulumi.AssetArchive) -> dict[str, Any]:
+    """File count, the project's own modules, and one digest over every file: a code change shows as a change."""
+    digest = hashlib.sha256()
+    for name in sorted(archive.assets):
+        asset = archive.assets[name]
+        digest.update(name.encode() + b"\0")
+        if isinstance(asset, pulumi.FileAsset):
+            digest.update(_file_digest(asset.path).encode())
+    modules = [name for name in sorted(archive.assets) if name.startswith("handlers/")]
+    return {"files": len(archive.assets), "handlers": modules, "sha256": digest.hexdigest()}
+
+
+@functools.cache
+def _file_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def render_tree(run: ProgramRun) -> str:
@@ -108,83 +168,36 @@ def render_tree(run: ProgramRun) -> str:
     lines = [
         f"Stack {run.project}/{run.stack} (offline plan: account {run.account_id}, region {run.region})",
         f"{resources} resources in {len(run.resources) - resources} components",
+        "${resource.attribute}: a value AWS assigns when the resource is created",
         "",
     ]
+    computed = Computed(run)
     known = {r.urn for r in run.resources}
     roots = [r for r in run.resources if r.parent not in known]
     for index, root in enumerate(roots):
-        _render(run, root, "", index == len(roots) - 1, lines)
+        _render(run, computed, root, "", index == len(roots) - 1, lines)
     if run.outputs:
         lines += ["", "Outputs:"]
-        lines += [f"  {key}: {value}" for key, value in sorted(run.outputs.items())]
+        lines += [
+            f"  {key}: {json.dumps(computed.plain(value), sort_keys=True)}"
+            for key, value in sorted(run.outputs.items())
+        ]
     return "\n".join(lines)
 
 
-def _render(run: ProgramRun, resource: ResourceRecord, indent: str, last: bool, lines: list[str]) -> None:
+def _render(
+    run: ProgramRun, computed: Computed, resource: ResourceRecord, indent: str, last: bool, lines: list[str]
+) -> None:
     branch = "└─ " if last else "├─ "
     lines.append(f"{indent}{branch}{resource.type}  {resource.name}")
     child_indent = indent + ("   " if last else "│  ")
     children = run.children(resource)
     detail_indent = child_indent + ("│    " if children else "     ")
     for key, value in sorted(resource.inputs.items()):
-        for text in _describe(key, value):
+        for text in describe_input(key, computed.plain(value)):
             lines.append(f"{detail_indent}{text}")
     for index, child in enumerate(children):
-        _render(run, child, child_indent, index == len(children) - 1, lines)
-
-
-def _describe(key: str, value: Any) -> list[str]:
-    if key.startswith("__"):
-        return []
-    if isinstance(value, pulumi.AssetArchive):
-        names = sorted(value.assets)
-        modules = [name for name in names if name.startswith("handlers/")]
-        return [
-            f"{key}: archive of {len(names)} files ({', '.join(modules)}; {len(names) - len(modules)} tzdata files)"
-        ]
-    statements = _policy_statements(value)
-    if statements is not None:
-        return [f"{key}:"] + [f"  - {_statement_line(statement)}" for statement in statements]
-    return [f"{key}: {json.dumps(_plain(value), sort_keys=True)}"]
-
-
-def _policy_statements(value: Any) -> list[dict] | None:
-    if not isinstance(value, str) or '"Statement"' not in value:
-        return None
-    try:
-        statements = json.loads(value)["Statement"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    return statements if isinstance(statements, list) else [statements]
-
-
-def _statement_line(statement: dict) -> str:
-    actions = statement.get("Action", [])
-    actions = ", ".join(actions) if isinstance(actions, list) else actions
-    resources = statement.get("Resource", [])
-    resources = ", ".join(resources) if isinstance(resources, list) else resources
-    principal = statement.get("Principal")
-    line = f"{statement.get('Effect')} {actions}" + (f" on {resources}" if resources else "")
-    if principal:
-        line += f" to {json.dumps(principal)}"
-    if statement.get("Condition"):
-        line += f" if {json.dumps(statement['Condition'], sort_keys=True)}"
-    return f"[{statement.get('Sid', '-')}] {line}"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, pulumi.AssetArchive):
-        return {"archive": sorted(value.assets)}
-    if isinstance(value, pulumi.FileAsset):
-        return {"file": value.path}
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items() if not key.startswith("__")}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        # The wire format carries every number as a float; 900 reads better than 900.0.
-        return int(value)
-    return value
+        _render(run, computed, child, child_indent, index == len(children) - 1, lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--region", help="region to plan for (default: the stack's aws:region)")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")
+    parser.add_argument(
+        "--diff",
+        metavar="BEFORE",
+        help="print only what changes against BEFORE: a plan saved with --json, or another stack's name",
+    )
     options = parser.parse_args(argv)
     if options.all:
         try:
@@ -206,12 +224,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if options.json:
             print(
-                json.dumps(
+                dump_json(
                     [
                         {"stack": p.stack, "role": p.role, "error": p.error, "plan": to_json(p.run) if p.run else None}
                         for p in plans
-                    ],
-                    indent=2,
+                    ]
                 )
             )
         else:
@@ -219,11 +236,34 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if any(p.error for p in plans) else 0
     try:
         run = plan(options.stack, project_dir=options.project_dir, account_id=options.account_id, region=options.region)
+        before = _before(options) if options.diff else None
     except (SettingsError, StackConfigError, HubStackError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(to_json(run), indent=2) if options.json else render_tree(run))
+    if before is not None:
+        label, document = before
+        diff = diff_plans(document, to_json(run), before_label=label, after_label=f"{run.project}/{run.stack}")
+        print(dump_json(diff_to_json(diff)) if options.json else render_diff(diff))
+        return 0
+    print(dump_json(to_json(run)) if options.json else render_tree(run))
     return 0
+
+
+def _before(options: argparse.Namespace) -> tuple[str, dict]:
+    """The plan to compare with: a saved JSON plan, or another stack planned now."""
+    path = Path(options.diff)
+    if path.is_file():
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise StackConfigError(f"--diff {path}: not a readable JSON plan ({error})") from None
+        if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
+            raise StackConfigError(f"--diff {path}: not a plan saved with --json (no resources list)")
+        return str(path), document
+    if options.diff in stack_names(options.project_dir):
+        other = plan(options.diff, project_dir=options.project_dir)
+        return f"{other.project}/{other.stack}", to_json(other)
+    raise StackConfigError(f"--diff {options.diff}: no such file, and no stack of that name")
 
 
 if __name__ == "__main__":

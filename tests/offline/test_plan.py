@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -37,8 +40,11 @@ def test_tree_of_the_example_stack_shows_every_resource_under_its_parent(capsys)
     assert "└─ loginmonitoring:index:LoginMonitoring  login-monitoring" in out
     assert "│  ├─ aws:sns/topic:Topic  login-monitoring-alerts" in out
     assert "threshold: 5" in out and "period: 900" in out
-    assert "[CloudTrailWrite] Allow s3:PutObject on arn:aws:s3:::" in out
-    assert "Outputs:" in out and "alertTopicArn: arn:aws:sns:us-east-1:123456789012:" in out
+    assert (
+        "[CloudTrailWrite] Allow s3:PutObject on ${login-monitoring-cloudtrail-bucket.arn}/AWSLogs/123456789012/*"
+        in out
+    )
+    assert "Outputs:" in out and 'alertTopicArn: "${login-monitoring-alerts.arn}"' in out
 
 
 def test_json_plan_lists_resources_with_parents_and_inputs(capsys):
@@ -48,8 +54,13 @@ def test_json_plan_lists_resources_with_parents_and_inputs(capsys):
     by_name = {r["name"]: r for r in plan["resources"]}
     trail = by_name["login-monitoring-cloudtrail-trail"]
     assert trail["parent"] == by_name["login-monitoring-cloudtrail"]["urn"]
-    assert trail["inputs"]["cloudWatchLogsGroupArn"].startswith("arn:aws:logs:eu-west-1:210987654321:")
-    assert by_name["login-monitoring-sign-in-notifier-function"]["inputs"]["code"]["archive"]
+    # What AWS assigns is shown as computed, never as a made-up name; what the plan knows is shown as is.
+    assert trail["inputs"]["cloudWatchLogsGroupArn"] == "${login-monitoring-cloudtrail-log-group.arn}:*"
+    topic_policy = json.loads(by_name["login-monitoring-alerts-policy"]["inputs"]["policy"])
+    condition = topic_policy["Statement"][0]["Condition"]
+    assert condition["ArnLike"]["aws:SourceArn"] == "arn:aws:cloudwatch:eu-west-1:210987654321:alarm:*"
+    archive = by_name["login-monitoring-sign-in-notifier-function"]["inputs"]["code"]["archive"]
+    assert "handlers/notifier.py" in archive["handlers"] and len(archive["sha256"]) == 64
 
 
 def _project_with_stack(tmp_path, config: dict):
@@ -98,12 +109,13 @@ def test_all_stacks_are_planned_hub_first_with_members_reading_its_outputs(capsy
 def test_all_stacks_as_json(capsys):
     assert main(["--all", "--json"]) == 0
     plans = {p["stack"]: p for p in json.loads(capsys.readouterr().out)}
-    hub_topic = plans["hub"]["plan"]["outputs"]["hubTopicArn"]
+    assert plans["hub"]["plan"]["outputs"]["hubTopicArn"] == "${login-monitoring-hub-alerts.arn}"
     forwarder = next(
         r
         for r in plans["member-b"]["plan"]["resources"]
         if r["type"] == "aws:lambda/function:Function" and "forwarder" in r["name"]
     )
+    hub_topic = "${acme/login-monitoring/hub.outputs.hubTopicArn}"
     assert forwarder["inputs"]["environment"]["variables"]["HUB_TOPIC_ARN"] == hub_topic
 
 
@@ -111,7 +123,7 @@ def test_a_single_member_is_planned_with_its_hub(capsys):
     assert main(["member-a", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     link = next(r for r in plan["resources"] if r["type"] == "aws:oam/link:Link")
-    assert link["inputs"]["sinkIdentifier"].startswith("arn:aws:oam:us-east-1:210987654321:sink/")
+    assert link["inputs"]["sinkIdentifier"] == "${acme/login-monitoring/hub.outputs.sinkArn}"
 
 
 def test_a_broken_stack_is_reported_and_the_others_still_planned(tmp_path, capsys):
@@ -124,3 +136,93 @@ def test_a_broken_stack_is_reported_and_the_others_still_planned(tmp_path, capsy
     out = capsys.readouterr().out
     assert "  ok    member-a" in out and "  ok    hub" in out
     assert "  FAIL  orphan" in out and "stack 'acme/login-monitoring/nowhere' has no output hubTopicArn" in out
+
+
+def test_plans_are_the_same_bytes_across_runs_and_hash_seeds():
+    # Registration order follows whichever output resolves first; the plan must not.
+    script = (
+        "from offline.plan import main; main(['member-b']); main(['member-b', '--json']); main(['--all', '--json'])"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for seed in ("1", "2")
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs[0][1].decode()[-2000:]
+    assert outputs[0][0] == outputs[1][0]
+    assert b"${" in outputs[0][0]
+
+
+def test_children_and_dependencies_are_listed_in_name_order(capsys):
+    assert main(["dev", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    names = [(r["name"], r["type"]) for r in plan["resources"]]
+    assert names == sorted(names)
+    assert all(r["dependsOn"] == sorted(set(r["dependsOn"])) for r in plan["resources"])
+
+
+def _saved_plan(tmp_path, capsys, stack="dev", project=PROJECT_DIR):
+    assert main([stack, "--json", "--project-dir", str(project)]) == 0
+    saved = tmp_path / "before.json"
+    saved.write_text(capsys.readouterr().out)
+    return saved
+
+
+def test_diff_against_a_saved_plan_lists_exactly_the_changed_inputs(tmp_path, capsys):
+    saved = _saved_plan(tmp_path, capsys)
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / name, project / name)
+    config = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
+    config["config"]["login-monitoring:detectionOverrides"].append("unauthorized-api-calls.threshold=10")
+    (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(config))
+
+    assert main(["dev", "--project-dir", str(project), "--diff", str(saved), "--json"]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    assert diff["summary"] == {"create": 0, "delete": 0, "update": 1, "unchanged": diff["summary"]["unchanged"]}
+    (update,) = diff["resources"]
+    assert update["name"] == "login-monitoring-detections-unauthorized-api-calls-alarm"
+    assert [change["path"] for change in update["changes"]] == ["alarmDescription", "threshold"]
+    assert update["changes"][1] == {"path": "threshold", "before": 5, "after": 10}
+    assert diff["outputs"] == []
+
+    assert main(["dev", "--project-dir", str(project), "--diff", str(saved)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"Plan login-monitoring/dev compared with {saved}: 0 to create, 0 to delete, 1 to update")
+    assert "~ threshold: 5 -> 10" in text
+
+
+def test_diff_of_an_unchanged_stack_says_so(tmp_path, capsys):
+    saved = _saved_plan(tmp_path, capsys)
+    assert main(["dev", "--diff", str(saved)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("No changes.")
+
+
+def test_diff_of_two_stacks_compares_policies_statement_by_statement(capsys):
+    assert main(["member-a", "--diff", "dev"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Plan login-monitoring/member-a compared with login-monitoring/dev:")
+    bucket_policy = out.split("~ aws:s3/bucketPolicy:BucketPolicy  login-monitoring-cloudtrail-bucket-policy\n")[1]
+    changed = bucket_policy.split("\n\n")[0].splitlines()
+    assert changed[0].strip() == "~ policy: (policy, statement by statement)"
+    # Only the statement naming the account changed; the others are not repeated.
+    assert [line.split("]")[0].strip() for line in changed[1:]] == ["- [CloudTrailWrite", "+ [CloudTrailWrite"]
+    assert "AWSLogs/111122223333/*" in changed[2]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"), [(None, "no such file"), ("[1, 2]", "not a plan saved with --json"), ("{", "not a readable")]
+)
+def test_diff_against_something_that_is_not_a_plan_fails(tmp_path, capsys, content, words):
+    path = tmp_path / "before.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["dev", "--diff", str(path)]) == 2
+    assert words in capsys.readouterr().err
