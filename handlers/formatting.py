@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from handlers.risk import short_name
 from handlers.signin import SignInRecord
 
 # SNS rejects subjects of 100 characters or more, non-ASCII text and line breaks.
@@ -29,7 +30,9 @@ def outcome_word(record: SignInRecord) -> str:
 
 def render_subject(record: SignInRecord) -> str:
     flag = "[!] " if record.risk_reasons else ""
-    head = _ascii(f"{flag}{event_title(record)} {outcome_word(record)}: ")[:60]
+    # Reasons from the history are what a reader most needs to see first: name the first one.
+    tag = f" ({short_name(record.history_reasons[0])})" if record.history_reasons else ""
+    head = _ascii(f"{flag}{event_title(record)} {outcome_word(record)}{tag}: ")[:72]
     tail = _ascii(f" in {record.account_id or 'unknown account'}")[:20]
     who = _ascii(f"{record.principal_kind.label} {record.display_name}")
     room = SUBJECT_LIMIT - len(head) - len(tail)

@@ -54,5 +54,14 @@ def locate(source_ip: str) -> Location:
     code = country_code(str(address))
     if not code:
         return Location(no_location_reason=NOT_IN_REGISTRY)
+    return Location(code.upper(), country_name(code))
+
+
+def country_name(code: str) -> str:
     country = countries_by_alpha2.get(code.upper())
-    return Location(code.upper(), country.apolitical_name if country else code.upper())
+    return country.apolitical_name if country else code.upper()
+
+
+def country_text(code: str) -> str:
+    """'Germany (DE)' for a stored country code."""
+    return f"{country_name(code)} ({code.upper()})"

@@ -8,7 +8,10 @@ What it guarantees (the README's "Reliability" section says the same for users):
   the one window left is an invocation killed after SNS accepted a mail and before the item says so;
 - a record that can never be processed (malformed, oversized, unencodable) is skipped with a log line
   that names it and feeds a metric; only AWS errors fail the invocation;
-- the invocation stops before its time runs out rather than be killed in the middle of a call.
+- the invocation stops before its time runs out rather than be killed in the middle of a call;
+- reasons that need history (new country, impossible travel, ...) come from Queries made before
+  anything is stored: a failed Query fails the invocation like a storage error, so a throttled index
+  never quietly costs a reason. One Query per principal and per IP of the batch, not per sign-in.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,8 +31,9 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from handlers.formatting import render_body, render_subject
 from handlers.log_lines import SKIPPED_LOG_PREFIX
 from handlers.payload import decode_subscription_event, iter_messages
+from handlers.risk import RiskSettings, Sighting, assess, earlier, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_signin_event
-from handlers.store import MAX_HISTORY_DAYS, RECORD_ERROR_CODES, LeaseOutcome, SignInStore
+from handlers.store import MAX_HISTORY_DAYS, RECORD_ERROR_CODES, LeaseOutcome, SignInHistory, SignInStore
 
 logger = logging.getLogger("login-monitoring.notifier")
 logger.setLevel(logging.INFO)
@@ -45,6 +49,16 @@ MIN_REMAINING_MS = 50_000
 LEASE_POLL_SECONDS = 1.0
 # CloudTrail delivers events minutes after they happen; a record dated far ahead is not real.
 MAX_CLOCK_SKEW = timedelta(days=1)
+# Risk windows in minutes: up to one week.
+MAX_RISK_WINDOW_MINUTES = 7 * 24 * 60
+# Environment variable -> NotifierConfig field for the risk reasons' settings.
+RISK_VARIABLES = {
+    "RISK_TRAVEL_MINUTES": "travel_minutes",
+    "RISK_FAILURES_BEFORE_SUCCESS": "failures_before_success",
+    "RISK_FAILURES_WINDOW_MINUTES": "failures_window_minutes",
+    "RISK_SPRAY_USER_NAMES": "spray_user_names",
+    "RISK_SPRAY_WINDOW_MINUTES": "spray_window_minutes",
+}
 
 
 class ConfigurationError(RuntimeError):
@@ -62,13 +76,37 @@ class NotifierConfig:
     timezone: str = "UTC"
     notify_on: str = NOTIFY_ALL
     history_days: int = 90
+    new_country: bool = True
+    travel_minutes: int = 60
+    failures_before_success: int = 3
+    failures_window_minutes: int = 60
+    spray_user_names: int = 5
+    spray_window_minutes: int = 60
     zone: tzinfo = field(init=False, repr=False, compare=False)
+
+    @property
+    def risk(self) -> RiskSettings:
+        return RiskSettings(
+            history_days=self.history_days,
+            new_country=self.new_country,
+            travel_minutes=self.travel_minutes,
+            failures_before_success=self.failures_before_success,
+            failures_window_minutes=self.failures_window_minutes,
+            spray_user_names=self.spray_user_names,
+            spray_window_minutes=self.spray_window_minutes,
+        )
 
     def __post_init__(self) -> None:
         if self.notify_on not in NOTIFY_POLICIES:
             raise ConfigurationError(f"NOTIFY_ON must be one of {', '.join(NOTIFY_POLICIES)}, got {self.notify_on!r}")
         if not 1 <= self.history_days <= MAX_HISTORY_DAYS:
             raise ConfigurationError(f"HISTORY_DAYS must be between 1 and {MAX_HISTORY_DAYS}, got {self.history_days}")
+        for variable, name in RISK_VARIABLES.items():
+            # A count (or the travel time) of 0 turns its reason off; a window of 0 minutes means nothing.
+            value, window = getattr(self, name), name.endswith("_window_minutes")
+            if not (1 if window else 0) <= value <= MAX_RISK_WINDOW_MINUTES:
+                low = "1" if window else "0 (off)"
+                raise ConfigurationError(f"{variable} must be between {low} and {MAX_RISK_WINDOW_MINUTES}, got {value}")
         try:
             zone = ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -80,16 +118,23 @@ class NotifierConfig:
         missing = [name for name in ("TABLE_NAME", "TOPIC_ARN") if not env.get(name)]
         if missing:
             raise ConfigurationError(f"environment variables missing: {', '.join(missing)}")
-        try:
-            history_days = int(env.get("HISTORY_DAYS", "90"))
-        except ValueError:
-            raise ConfigurationError(f"HISTORY_DAYS must be a whole number, got {env['HISTORY_DAYS']!r}") from None
+        numbers: dict[str, int] = {}
+        for variable, name in {"HISTORY_DAYS": "history_days", **RISK_VARIABLES}.items():
+            if variable in env:
+                try:
+                    numbers[name] = int(env[variable])
+                except ValueError:
+                    raise ConfigurationError(f"{variable} must be a whole number, got {env[variable]!r}") from None
+        new_country = env.get("RISK_NEW_COUNTRY", "true").strip().lower()
+        if new_country not in ("true", "false"):
+            raise ConfigurationError(f"RISK_NEW_COUNTRY must be true or false, got {env['RISK_NEW_COUNTRY']!r}")
         return cls(
             table_name=env["TABLE_NAME"],
             topic_arn=env["TOPIC_ARN"],
             timezone=env.get("DISPLAY_TIMEZONE", "UTC"),
             notify_on=env.get("NOTIFY_ON", NOTIFY_ALL),
-            history_days=history_days,
+            new_country=new_country == "true",
+            **numbers,
         )
 
 
@@ -141,6 +186,7 @@ class BatchRun:
 
     config: NotifierConfig
     store: SignInStore
+    history: SignInHistory
     sns: Any
     owner: str
     remaining_ms: Callable[[], int] = _unbounded
@@ -153,7 +199,7 @@ class BatchRun:
         if batch.is_control_message:
             logger.info("control message from CloudWatch Logs; nothing to do")
             return self.result
-        records = self._parse(iter_messages(batch))
+        records = self._with_history_reasons(self._parse(iter_messages(batch)))
         owed = [record for record in records if self._store(record)]
         self._mail(owed)
         return self.result
@@ -176,6 +222,51 @@ class BatchRun:
             # The same event twice in one batch is one sign-in.
             records.setdefault(record.event_id, record)
         return list(records.values())
+
+    def _with_history_reasons(self, records: list[SignInRecord]) -> list[SignInRecord]:
+        """Each record with the reasons its earlier history gives; Queries once per principal and per IP."""
+        settings = self.config.risk
+        sightings = {record.event_id: sighting_of(record) for record in records}
+        principals: dict[str, list[Sighting]] = {}
+        ips: dict[str, list[Sighting]] = {}
+        for record in records:
+            if not record.is_attempt:
+                continue
+            me = sightings[record.event_id]
+            if me.succeeded and me.principal_key and settings.principal_lookback:
+                principals.setdefault(me.principal_key, []).append(me)
+            by_ip_wanted = (me.succeeded and settings.failures_before_success) or (
+                me.failed and settings.spray_user_names
+            )
+            if me.ip_key and settings.ip_lookback and by_ip_wanted:
+                ips.setdefault(me.ip_key, []).append(me)
+        by_principal = {
+            key: self._history(self.history.by_principal, key, wanted, settings.principal_lookback, sightings)
+            for key, wanted in principals.items()
+        }
+        by_ip = {
+            key: self._history(self.history.by_ip, key, wanted, settings.ip_lookback, sightings)
+            for key, wanted in ips.items()
+        }
+        enriched = []
+        for record in records:
+            me = sightings[record.event_id]
+            reasons = assess(record, by_principal.get(me.principal_key, ()), by_ip.get(me.ip_key, ()), settings)
+            enriched.append(replace(record, history_reasons=reasons) if reasons else record)
+        return enriched
+
+    def _history(self, query, key: str, wanted: list[Sighting], lookback: timedelta, batch: dict) -> list[Sighting]:
+        """Stored sign-ins of one key over the batch's span, merged with this batch's own (a retry finds both)."""
+        first = min(wanted, key=lambda s: s.time)
+        self._need_time("reading the history for", first.event_id)
+        try:
+            stored = query(key, earlier(first.time, lookback), max(s.time for s in wanted))
+        except Exception as error:
+            self._log_failure(first.event_id, "reading its history", error)
+            raise
+        merged = {s.event_id: s for s in stored}
+        merged.update((s.event_id, s) for s in batch.values() if key in (s.principal_key, s.ip_key))
+        return list(merged.values())
 
     def _store(self, record: SignInRecord) -> bool:
         """Store one record; True when a mail may still be owed for it."""
@@ -277,8 +368,9 @@ class BatchRun:
 
 def process_batch(event: Any, config: NotifierConfig, dynamodb: Any, sns: Any, **run_options: Any) -> BatchResult:
     store = SignInStore(dynamodb, config.table_name, config.history_days)
+    history = SignInHistory(dynamodb, config.table_name)
     run_options.setdefault("owner", str(uuid.uuid4()))
-    return BatchRun(config=config, store=store, sns=sns, **run_options).run(event)
+    return BatchRun(config=config, store=store, history=history, sns=sns, **run_options).run(event)
 
 
 def _error_code(error: ClientError) -> str:

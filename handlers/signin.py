@@ -85,6 +85,8 @@ class SignInRecord:
     region: str
     login_url: str
     switched_from: str
+    # Reasons only the history can give (new country, password spray ...); see handlers/risk.py.
+    history_reasons: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -128,7 +130,7 @@ class SignInRecord:
             reasons.append("user name does not exist")
         if self.without_mfa:
             reasons.append("no MFA")
-        return tuple(reasons)
+        return (*reasons, *self.history_reasons)
 
 
 def parse_signin_event(raw: Any) -> SignInRecord:

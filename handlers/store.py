@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from handlers.risk import Sighting, ip_key, is_successful_sign_in, principal_key
 from handlers.signin import SignInRecord
 
 MAIL_PENDING = "pending"
@@ -35,6 +36,18 @@ REDELIVERY_DAYS = 15
 MAX_HISTORY_DAYS = 3653
 # DynamoDB's error for a request about this item that can never succeed (key or item too large ...).
 RECORD_ERROR_CODES = frozenset({"ValidationException"})
+
+
+# Secondary indexes that answer "this principal's sign-ins since T" and "sign-ins from this IP since T"
+# with a Query. Sparse: a name AWS hides has no principal key, a service name no IP key. Each carries
+# only what the risk reasons read. The stack and the tests build the table from this one definition.
+PRINCIPAL_INDEX = "byPrincipal"
+IP_INDEX = "bySourceIp"
+TIME_ATTRIBUTE = "eventTime"
+INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    PRINCIPAL_INDEX: ("principalKey", ("outcome", "eventName", "country", "ipKey")),
+    IP_INDEX: ("ipKey", ("outcome", "eventName", "country", "principalKey")),
+}
 
 
 class LeaseOutcome(enum.Enum):
@@ -121,6 +134,65 @@ class SignInStore:
         )
 
 
+@dataclass
+class SignInHistory:
+    """Earlier sign-ins by principal or by IP, read from the history table's indexes."""
+
+    client: Any
+    table_name: str
+    queries: int = 0
+
+    def by_principal(self, key: str, since: datetime, until: datetime) -> list[Sighting]:
+        return self._query(PRINCIPAL_INDEX, key, since, until)
+
+    def by_ip(self, key: str, since: datetime, until: datetime) -> list[Sighting]:
+        return self._query(IP_INDEX, key, since, until)
+
+    def _query(self, index: str, key: str, since: datetime, until: datetime) -> list[Sighting]:
+        """Every item of the key between the two times; any error propagates (the caller retries the batch)."""
+        hash_key, _ = INDEXES[index]
+        request = {
+            "TableName": self.table_name,
+            "IndexName": index,
+            "KeyConditionExpression": "#key = :key AND #time BETWEEN :since AND :until",
+            "ExpressionAttributeNames": {"#key": hash_key, "#time": TIME_ATTRIBUTE},
+            "ExpressionAttributeValues": {
+                ":key": {"S": key},
+                # Whole seconds, and one past the end: the callers drop what is not earlier than the sign-in.
+                ":since": {"S": iso_time(since.replace(microsecond=0))},
+                ":until": {"S": iso_time(until.replace(microsecond=0) + timedelta(seconds=1))},
+            },
+        }
+        sightings = []
+        while True:
+            self.queries += 1
+            page = self.client.query(**request)
+            sightings += [_sighting_from_item(item) for item in page.get("Items", [])]
+            if not page.get("LastEvaluatedKey"):
+                return sightings
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _sighting_from_item(item: dict) -> Sighting:
+    def text(name: str) -> str:
+        return item.get(name, {}).get("S", "")
+
+    event_name, outcome = text("eventName"), text("outcome")
+    return Sighting(
+        event_id=text("eventId"),
+        time=datetime.fromisoformat(text(TIME_ATTRIBUTE)),
+        succeeded=is_successful_sign_in(event_name, outcome),
+        failed=outcome == "Failure" and event_name != "ExitRole",
+        country=text("country"),
+        principal_key=text("principalKey"),
+        ip_key=text("ipKey"),
+    )
+
+
+def iso_time(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def expires_at(event_time: datetime, history_days: int, now: datetime) -> datetime:
     """When DynamoDB may drop the item: the history window, but never before a re-drive could come."""
     return max(event_time + timedelta(days=history_days), now + timedelta(days=REDELIVERY_DAYS))
@@ -129,7 +201,7 @@ def expires_at(event_time: datetime, history_days: int, now: datetime) -> dateti
 def to_item(record: SignInRecord, history_days: int, mail_state: str, now: datetime) -> dict[str, dict]:
     text = {
         "eventId": record.event_id,
-        "eventTime": record.event_time.isoformat().replace("+00:00", "Z"),
+        "eventTime": iso_time(record.event_time),
         "eventName": record.event_name,
         "outcome": record.outcome,
         "principalKind": record.principal_kind.value,
@@ -140,6 +212,8 @@ def to_item(record: SignInRecord, history_days: int, mail_state: str, now: datet
         "mfaType": record.mfa_type,
         "sourceIp": record.source_ip,
         "country": record.location.country_code,
+        "principalKey": principal_key(record),
+        "ipKey": ip_key(record.source_ip),
         "userAgent": record.user_agent,
         "region": record.region,
         "loginUrl": record.login_url,

@@ -8,11 +8,34 @@ from datetime import UTC, datetime
 import boto3
 
 from handlers.notifier import NotifierConfig, process_batch
+from handlers.store import INDEXES, TIME_ATTRIBUTE
 from tests.handlers.events import subscription_payload
 
 REGION = "us-east-1"
 # The moment the tests' batches are handled: after every fixture's sign-in happened.
 HANDLED_AT = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def history_table_definition(name: str) -> dict:
+    """The table as the stack builds it: event id key and the two time-sorted indexes."""
+    keys = ["eventId", TIME_ATTRIBUTE, *(hash_key for hash_key, _ in INDEXES.values())]
+    return {
+        "TableName": name,
+        "KeySchema": [{"AttributeName": "eventId", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key in keys],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": hash_key, "KeyType": "HASH"},
+                    {"AttributeName": TIME_ATTRIBUTE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(projected)},
+            }
+            for index, (hash_key, projected) in INDEXES.items()
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
 
 
 class Aws:
@@ -22,12 +45,7 @@ class Aws:
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.sns = boto3.client("sns", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
-        self.dynamodb.create_table(
-            TableName="sign-ins",
-            KeySchema=[{"AttributeName": "eventId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "eventId", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        self.dynamodb.create_table(**history_table_definition("sign-ins"))
         self.topic_arn = self.sns.create_topic(Name="alerts")["TopicArn"]
         self.mailbox_url = self.sqs.create_queue(QueueName="mailbox")["QueueUrl"]
         mailbox_arn = self.sqs.get_queue_attributes(QueueUrl=self.mailbox_url, AttributeNames=["QueueArn"])[

@@ -1,0 +1,211 @@
+"""Risk reasons that need history: new country, impossible travel, success after failures, password spray.
+
+Pure functions over "sightings" (the few fields of earlier sign-ins that the reasons read); the notifier
+gets sightings from the history table's indexes, replay from the events it has already gone through.
+Only earlier sign-ins count: a sign-in is judged by what was known when it happened, so the handler,
+a retry of the same batch and replay all give it the same reasons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from handlers.location import country_text
+from handlers.signin import PrincipalKind, SignInRecord
+
+NEW_COUNTRY = "new country"
+IMPOSSIBLE_TRAVEL = "impossible travel"
+AFTER_FAILURES = "succeeded after failures"
+PASSWORD_SPRAY = "password spray"
+# DynamoDB refuses index keys over 1,024 bytes (sort keys) / 2,048 (partition keys); ARNs are far shorter.
+MAX_KEY_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    """Each reason's knobs; a count of 0 (or new_country False) turns that reason off."""
+
+    history_days: int = 90
+    new_country: bool = True
+    travel_minutes: int = 60
+    failures_before_success: int = 3
+    failures_window_minutes: int = 60
+    spray_user_names: int = 5
+    spray_window_minutes: int = 60
+
+    @property
+    def principal_lookback(self) -> timedelta | None:
+        """How far back a principal's history is read; None when no reason needs it."""
+        spans = []
+        if self.new_country:
+            spans.append(timedelta(days=self.history_days))
+        if self.travel_minutes:
+            spans.append(timedelta(minutes=self.travel_minutes))
+        if self.failures_before_success:
+            spans.append(timedelta(minutes=self.failures_window_minutes))
+        return max(spans, default=None)
+
+    @property
+    def ip_lookback(self) -> timedelta | None:
+        spans = []
+        if self.failures_before_success:
+            spans.append(timedelta(minutes=self.failures_window_minutes))
+        if self.spray_user_names:
+            spans.append(timedelta(minutes=self.spray_window_minutes))
+        return max(spans, default=None)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What the reasons need to know about one stored sign-in."""
+
+    event_id: str
+    time: datetime
+    succeeded: bool
+    failed: bool
+    country: str
+    principal_key: str
+    ip_key: str
+
+    @property
+    def user_key(self) -> str:
+        # A name AWS hides (no such user) cannot be told apart from another: each counts as its own name.
+        return self.principal_key or f"hidden:{self.event_id}"
+
+    def before(self, other: Sighting) -> bool:
+        """A total order, so two sign-ins of the same second never both count the other as earlier."""
+        return (self.time, self.event_id) < (other.time, other.event_id)
+
+
+def is_successful_sign_in(event_name: str, outcome: str) -> bool:
+    return outcome == "Success" and event_name not in ("ExitRole", "CredentialVerification")
+
+
+def principal_key(record: SignInRecord) -> str:
+    """Who, as a stable key; empty for names AWS hides, which are counted per IP only."""
+    if record.principal_kind is PrincipalKind.UNKNOWN_USER:
+        return ""
+    # Not the ARN: CloudTrail leaves it out of an IAM user's failed sign-in, and the failures must count.
+    return _bounded(f"{record.principal_kind.value}:{record.account_id}:{record.display_name}")
+
+
+def ip_key(source_ip: str) -> str:
+    """The address in one spelling (IPv4-mapped IPv6 as IPv4); empty for service names and the like."""
+    try:
+        address = ipaddress.ip_address(source_ip.strip())
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+def sighting_of(record: SignInRecord) -> Sighting:
+    return Sighting(
+        event_id=record.event_id,
+        time=record.event_time,
+        succeeded=is_successful_sign_in(record.event_name, record.outcome),
+        failed=record.is_attempt and record.failed,
+        country=record.location.country_code,
+        principal_key=principal_key(record),
+        ip_key=ip_key(record.source_ip),
+    )
+
+
+def assess(
+    record: SignInRecord,
+    principal_history: Iterable[Sighting],
+    ip_history: Iterable[Sighting],
+    settings: RiskSettings,
+) -> tuple[str, ...]:
+    """The history reasons for one sign-in; histories may hold it and later sign-ins, which are ignored."""
+    if not record.is_attempt:
+        return ()
+    me = sighting_of(record)
+    mine = [s for s in principal_history if me.principal_key and s.principal_key == me.principal_key and s.before(me)]
+    from_ip = [s for s in ip_history if me.ip_key and s.ip_key == me.ip_key and s.before(me)]
+    reasons = []
+    if me.succeeded:
+        reasons += _new_country(me, mine, settings)
+        reasons += _impossible_travel(me, mine, settings)
+        reasons += _after_failures(me, mine, from_ip, settings)
+    elif me.failed:
+        reasons += _password_spray(me, from_ip, settings)
+    return tuple(reasons)
+
+
+def _new_country(me: Sighting, mine: list[Sighting], settings: RiskSettings) -> list[str]:
+    if not settings.new_country or not me.country:
+        return []
+    since = earlier(me.time, timedelta(days=settings.history_days))
+    seen = {s.country for s in mine if s.succeeded and s.country and s.time >= since}
+    # A principal with no located history has nothing to compare with: that is not "new".
+    if not seen or me.country in seen:
+        return []
+    before = ", ".join(sorted(seen))
+    days = settings.history_days
+    return [f"{NEW_COUNTRY}: first sign-in from {country_text(me.country)} in {days} days (before: {before})"]
+
+
+def _impossible_travel(me: Sighting, mine: list[Sighting], settings: RiskSettings) -> list[str]:
+    if not settings.travel_minutes or not me.country:
+        return []
+    since = earlier(me.time, timedelta(minutes=settings.travel_minutes))
+    elsewhere = [s for s in mine if s.succeeded and s.country and s.country != me.country and s.time >= since]
+    if not elsewhere:
+        return []
+    latest = max(elsewhere, key=lambda s: (s.time, s.event_id))
+    minutes = int((me.time - latest.time).total_seconds() // 60)
+    return [
+        f"{IMPOSSIBLE_TRAVEL}: signed in from {country_text(latest.country)} {minutes} minutes earlier, "
+        f"now from {country_text(me.country)}"
+    ]
+
+
+def _after_failures(me: Sighting, mine: list[Sighting], from_ip: list[Sighting], settings: RiskSettings) -> list[str]:
+    threshold = settings.failures_before_success
+    if not threshold:
+        return []
+    since = earlier(me.time, timedelta(minutes=settings.failures_window_minutes))
+    by_principal = sum(1 for s in mine if s.failed and s.time >= since)
+    by_ip = sum(1 for s in from_ip if s.failed and s.time >= since)
+    window = settings.failures_window_minutes
+    if by_principal >= threshold:
+        return [f"{AFTER_FAILURES}: {by_principal} failed sign-ins of this principal in {window} minutes"]
+    if by_ip >= threshold:
+        return [f"{AFTER_FAILURES}: {by_ip} failed sign-ins from this IP in {window} minutes"]
+    return []
+
+
+def _password_spray(me: Sighting, from_ip: list[Sighting], settings: RiskSettings) -> list[str]:
+    threshold = settings.spray_user_names
+    if not threshold:
+        return []
+    since = earlier(me.time, timedelta(minutes=settings.spray_window_minutes))
+    names = {s.user_key for s in from_ip if s.failed and s.time >= since} | {me.user_key}
+    if len(names) < threshold:
+        return []
+    return [f"{PASSWORD_SPRAY}: {len(names)} user names failed from this IP in {settings.spray_window_minutes} minutes"]
+
+
+def earlier(moment: datetime, span: timedelta) -> datetime:
+    """moment - span, or the earliest time there is (an eventTime in year 1 is odd, not an error)."""
+    try:
+        return moment - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def short_name(reason: str) -> str:
+    return reason.split(":", 1)[0]
+
+
+def _bounded(key: str) -> str:
+    encoded = key.encode("utf-8", "replace")
+    if len(encoded) <= MAX_KEY_BYTES:
+        return key
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
