@@ -82,6 +82,12 @@ class LoginMonitoring(pulumi.ComponentResource):
                 notify_on=args.notify_on,
                 history_days=args.sign_in_history_days,
                 log_retention_days=args.notifier_log_retention_days,
+                risk_new_country=args.risk_new_country,
+                risk_impossible_travel_minutes=args.risk_impossible_travel_minutes,
+                risk_failures_before_success=args.risk_failures_before_success,
+                risk_failures_window_minutes=args.risk_failures_window_minutes,
+                risk_spray_user_names=args.risk_spray_user_names,
+                risk_spray_window_minutes=args.risk_spray_window_minutes,
             ),
             opts=child,
         )

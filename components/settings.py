@@ -22,6 +22,7 @@ from detections.profiles import (
     EnabledDetection,
     resolve_detections,
 )
+from handlers.risk import MAX_RISK_WINDOW_MINUTES
 from handlers.store import MAX_HISTORY_DAYS
 
 CONFIG_NAMESPACE = "login-monitoring"
@@ -93,6 +94,12 @@ class LoginMonitoringArgs:
     stack_role: str = "member"
     hub_stack: str = ""
     organization_id: str = ""
+    risk_new_country: bool = True
+    risk_impossible_travel_minutes: int = 60
+    risk_failures_before_success: int = 3
+    risk_failures_window_minutes: int = 60
+    risk_spray_user_names: int = 5
+    risk_spray_window_minutes: int = 60
 
     @property
     def is_hub(self) -> bool:
@@ -168,6 +175,7 @@ def _check(args: LoginMonitoringArgs):
             "failedSignInWindowSeconds",
             (f"must be a whole number of minutes between 60 and {MAX_ALARM_WINDOW_SECONDS} seconds, got {window}"),
         )
+    yield from _check_risk(args)
     if args.notify_on not in NOTIFY_POLICIES:
         yield "notifyOn", f"must be one of {', '.join(NOTIFY_POLICIES)}, got {args.notify_on!r}"
     if args.display_timezone not in bundled_zones():
@@ -175,6 +183,20 @@ def _check(args: LoginMonitoringArgs):
             "displayTimezone",
             f"{args.display_timezone!r} is not an IANA time zone name the function knows, such as 'Asia/Tokyo'",
         )
+
+
+def _check_risk(args: LoginMonitoringArgs):
+    top = MAX_RISK_WINDOW_MINUTES
+    for key, value, low in (
+        ("riskImpossibleTravelMinutes", args.risk_impossible_travel_minutes, 0),
+        ("riskFailuresBeforeSuccess", args.risk_failures_before_success, 0),
+        ("riskFailuresWindowMinutes", args.risk_failures_window_minutes, 1),
+        ("riskSprayUserNames", args.risk_spray_user_names, 0),
+        ("riskSprayWindowMinutes", args.risk_spray_window_minutes, 1),
+    ):
+        if not low <= value <= top:
+            off = " (0 turns the reason off)" if low == 0 else ""
+            yield key, f"must be between {low} and {top}{off}, got {value}"
 
 
 def _check_role(args: LoginMonitoringArgs):
@@ -242,6 +264,12 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "stackRole": ("stack_role", str, f"one of {', '.join(STACK_ROLES)}"),
     "hubStack": ("hub_stack", str, "a stack name"),
     "organizationId": ("organization_id", str, "an organization id"),
+    "riskNewCountry": ("risk_new_country", _parse_bool, "true or false"),
+    "riskImpossibleTravelMinutes": ("risk_impossible_travel_minutes", _parse_int, "a whole number"),
+    "riskFailuresBeforeSuccess": ("risk_failures_before_success", _parse_int, "a whole number"),
+    "riskFailuresWindowMinutes": ("risk_failures_window_minutes", _parse_int, "a whole number"),
+    "riskSprayUserNames": ("risk_spray_user_names", _parse_int, "a whole number"),
+    "riskSprayWindowMinutes": ("risk_spray_window_minutes", _parse_int, "a whole number"),
 }
 CONFIG_KEYS = tuple(_KEYS)
 

@@ -11,6 +11,7 @@ from components.aws_context import AwsContext, with_stream_suffix
 from components.lambda_package import HANDLER, failed_events_queue, keep_failed_events, packaged_function
 from components.policies import allow, assume_role_by, document
 from handlers.signin_events import subscription_filter_pattern
+from handlers.store import INDEXES, TIME_ATTRIBUTE
 
 # Room for a large batch at the handler's pace; it stops itself, retry-safe, before this runs out.
 TIMEOUT_SECONDS = 300
@@ -27,6 +28,23 @@ class SignInNotifierArgs:
     notify_on: str = "all"
     history_days: int = 90
     log_retention_days: int = 30
+    # The notifier's risk reasons (see handlers/risk.py); a count of 0 turns its reason off.
+    risk_new_country: bool = True
+    risk_impossible_travel_minutes: int = 60
+    risk_failures_before_success: int = 3
+    risk_failures_window_minutes: int = 60
+    risk_spray_user_names: int = 5
+    risk_spray_window_minutes: int = 60
+
+    def risk_variables(self) -> dict[str, str]:
+        return {
+            "RISK_NEW_COUNTRY": str(self.risk_new_country).lower(),
+            "RISK_TRAVEL_MINUTES": str(self.risk_impossible_travel_minutes),
+            "RISK_FAILURES_BEFORE_SUCCESS": str(self.risk_failures_before_success),
+            "RISK_FAILURES_WINDOW_MINUTES": str(self.risk_failures_window_minutes),
+            "RISK_SPRAY_USER_NAMES": str(self.risk_spray_user_names),
+            "RISK_SPRAY_WINDOW_MINUTES": str(self.risk_spray_window_minutes),
+        }
 
 
 class SignInNotifier(pulumi.ComponentResource):
@@ -46,7 +64,26 @@ class SignInNotifier(pulumi.ComponentResource):
             f"{name}-history",
             billing_mode="PAY_PER_REQUEST",
             hash_key="eventId",
-            attributes=[aws.dynamodb.TableAttributeArgs(name="eventId", type="S")],
+            attributes=[
+                aws.dynamodb.TableAttributeArgs(name=key, type="S")
+                for key in ("eventId", TIME_ATTRIBUTE, *(hash_key for hash_key, _ in INDEXES.values()))
+            ],
+            # "This principal's / this IP's sign-ins since T" as a Query; each index carries only what
+            # the risk reasons read, so a sign-in's index writes stay small.
+            global_secondary_indexes=[
+                aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                    name=index,
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=hash_key, key_type="HASH"),
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                            attribute_name=TIME_ATTRIBUTE, key_type="RANGE"
+                        ),
+                    ],
+                    projection_type="INCLUDE",
+                    non_key_attributes=list(projected),
+                )
+                for index, (hash_key, projected) in INDEXES.items()
+            ],
             ttl=aws.dynamodb.TableTtlArgs(attribute_name="expiresAt", enabled=True),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
@@ -87,6 +124,7 @@ class SignInNotifier(pulumi.ComponentResource):
                 "DISPLAY_TIMEZONE": args.display_timezone,
                 "NOTIFY_ON": args.notify_on,
                 "HISTORY_DAYS": str(args.history_days),
+                **args.risk_variables(),
             },
             log_group_name=log_group.name,
             memory_size=256,
@@ -138,6 +176,11 @@ def notifier_policy(
 ) -> pulumi.Output[str]:
     statements = [
         allow("WriteOwnHistory", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
+        allow(
+            "QueryOwnHistoryIndexes",
+            ["dynamodb:Query"],
+            [pulumi.Output.concat(table_arn, "/index/", index) for index in INDEXES],
+        ),
         allow("MailThroughAlertTopic", ["sns:Publish"], [topic_arn]),
         allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [with_stream_suffix(log_group_arn)]),
         allow("KeepFailedEvents", ["sqs:SendMessage"], [failed_events_arn]),

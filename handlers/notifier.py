@@ -31,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from handlers.formatting import render_body, render_subject
 from handlers.log_lines import SKIPPED_LOG_PREFIX
 from handlers.payload import decode_subscription_event, iter_messages
-from handlers.risk import RiskSettings, Sighting, assess, earlier, sighting_of
+from handlers.risk import MAX_RISK_WINDOW_MINUTES, RiskSettings, Sighting, assess, earlier, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_signin_event
 from handlers.store import MAX_HISTORY_DAYS, RECORD_ERROR_CODES, LeaseOutcome, SignInHistory, SignInStore
 
@@ -49,8 +49,6 @@ MIN_REMAINING_MS = 50_000
 LEASE_POLL_SECONDS = 1.0
 # CloudTrail delivers events minutes after they happen; a record dated far ahead is not real.
 MAX_CLOCK_SKEW = timedelta(days=1)
-# Risk windows in minutes: up to one week.
-MAX_RISK_WINDOW_MINUTES = 7 * 24 * 60
 # Environment variable -> NotifierConfig field for the risk reasons' settings.
 RISK_VARIABLES = {
     "RISK_TRAVEL_MINUTES": "travel_minutes",

@@ -21,6 +21,8 @@ NEW_COUNTRY = "new country"
 IMPOSSIBLE_TRAVEL = "impossible travel"
 AFTER_FAILURES = "succeeded after failures"
 PASSWORD_SPRAY = "password spray"
+# Risk windows (and counts) up to one week's minutes; the stack refuses more.
+MAX_RISK_WINDOW_MINUTES = 7 * 24 * 60
 # DynamoDB refuses index keys over 1,024 bytes (sort keys) / 2,048 (partition keys); ARNs are far shorter.
 MAX_KEY_BYTES = 1024
 

@@ -217,6 +217,10 @@ def test_notifier_role_names_only_its_own_resources(dev):
     granted = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in statements(policy)}
     assert granted == {
         "WriteOwnHistory": (["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
+        "QueryOwnHistoryIndexes": (
+            ["dynamodb:Query"],
+            [f"{table_arn}/index/byPrincipal", f"{table_arn}/index/bySourceIp"],
+        ),
         "MailThroughAlertTopic": (["sns:Publish"], [topic_arn]),
         "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], [notifier_logs.state["arn"] + ":*"]),
         "KeepFailedEvents": (["sqs:SendMessage"], [queue_arn]),
@@ -232,7 +236,7 @@ def test_the_notifier_cannot_write_any_table_but_its_own(dev):
     dynamodb_resources = {
         r for s in statements(policy) if any(a.startswith("dynamodb:") for a in s["Action"]) for r in s["Resource"]
     }
-    assert dynamodb_resources == {table_arn}
+    assert {r.split("/index/")[0] for r in dynamodb_resources} == {table_arn}
     assert not table_arn.endswith("*")
 
 
@@ -243,6 +247,37 @@ def test_history_table_is_on_demand_encrypted_recoverable_and_expires_items(dev)
     assert table.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
     assert table.inputs["pointInTimeRecovery"]["enabled"] is True
     assert table.inputs["serverSideEncryption"]["enabled"] is True
+
+
+def test_history_table_indexes_answer_the_handlers_queries(dev):
+    """The handler Queries these index names and reads these attributes; the table must carry them."""
+    from handlers.store import INDEXES, TIME_ATTRIBUTE
+
+    table = dev.one(TABLE)
+    declared = {a["name"]: a["type"] for a in table.inputs["attributes"]}
+    indexes = {index["name"]: index for index in table.inputs["globalSecondaryIndexes"]}
+    assert set(indexes) == set(INDEXES) == {"byPrincipal", "bySourceIp"}
+    for name, (hash_key, projected) in INDEXES.items():
+        index = indexes[name]
+        assert index["keySchemas"] == [
+            {"attributeName": hash_key, "keyType": "HASH"},
+            {"attributeName": TIME_ATTRIBUTE, "keyType": "RANGE"},
+        ]
+        assert declared[hash_key] == declared[TIME_ATTRIBUTE] == "S"
+        assert index["projectionType"] == "INCLUDE"
+        assert {"outcome", "eventName", "country"} <= set(index["nonKeyAttributes"]) == set(projected)
+    # Every declared attribute is a key somewhere: DynamoDB refuses unused attribute definitions.
+    assert set(declared) == {"eventId", TIME_ATTRIBUTE, "principalKey", "ipKey"}
+
+
+def test_risk_settings_reach_the_notifier():
+    run = run_stack(riskNewCountry=False, riskImpossibleTravelMinutes=0, riskSprayUserNames=8)
+    variables = run.one(FUNCTION).inputs["environment"]["variables"]
+    assert (variables["RISK_NEW_COUNTRY"], variables["RISK_TRAVEL_MINUTES"], variables["RISK_SPRAY_USER_NAMES"]) == (
+        "false",
+        "0",
+        "8",
+    )
 
 
 def test_notifier_function_runs_the_packaged_handler_with_its_settings(dev):
@@ -260,6 +295,12 @@ def test_notifier_function_runs_the_packaged_handler_with_its_settings(dev):
         "DISPLAY_TIMEZONE": "Asia/Tokyo",
         "NOTIFY_ON": "all",
         "HISTORY_DAYS": "90",
+        "RISK_NEW_COUNTRY": "true",
+        "RISK_TRAVEL_MINUTES": "60",
+        "RISK_FAILURES_BEFORE_SUCCESS": "3",
+        "RISK_FAILURES_WINDOW_MINUTES": "60",
+        "RISK_SPRAY_USER_NAMES": "5",
+        "RISK_SPRAY_WINDOW_MINUTES": "60",
     }
     assert function.inputs["role"] == dev.by_urn(_urn(dev, "sign-in-notifier-role")).state["arn"]
     assert _urn(dev, "sign-in-notifier-policy") in function.dependencies

@@ -84,6 +84,16 @@ BAD_VALUES = [
     ({"displayTimezone": "right/UTC"}, "displayTimezone", "not an IANA time zone"),
     ({"displayTimezone": "localtime"}, "displayTimezone", "not an IANA time zone"),
     ({"notifyOn": "failures"}, "notifyOn", "must be one of all, risky"),
+    ({"riskNewCountry": "maybe"}, "riskNewCountry", "must be true or false"),
+    (
+        {"riskImpossibleTravelMinutes": -1},
+        "riskImpossibleTravelMinutes",
+        "between 0 and 10080 (0 turns the reason off)",
+    ),
+    ({"riskFailuresBeforeSuccess": "three"}, "riskFailuresBeforeSuccess", "must be a whole number"),
+    ({"riskFailuresWindowMinutes": 0}, "riskFailuresWindowMinutes", "between 1 and 10080"),
+    ({"riskSprayUserNames": 20_000}, "riskSprayUserNames", "between 0 and 10080"),
+    ({"riskSprayWindowMinutes": 10_081}, "riskSprayWindowMinutes", "between 1 and 10080"),
     ({"encryptAlertTopic": "yes"}, "encryptAlertTopic", "must be true or false"),
     ({"detectionProfile": "paranoid"}, "detectionProfile", "must be one of cis, recommended"),
     (
