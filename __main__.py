@@ -2,11 +2,12 @@
 
 import pulumi
 
+from components.config_keys import stack_config
 from components.hub import HubArgs, LoginMonitoringHub
 from components.login_monitoring import LoginMonitoring
 from components.settings import load_settings
 
-settings = load_settings(pulumi.Config().get)
+settings = load_settings(pulumi.Config().get, stack_config())
 
 if settings.is_hub:
     hub = LoginMonitoringHub(

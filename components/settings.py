@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
+from components.config_keys import check_keys, ignored_settings
 from components.lambda_package import bundled_zones
 from detections.catalog import PROFILES
 from detections.profiles import (
@@ -62,12 +64,16 @@ _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
 
 
+def full_key(key: str) -> str:
+    return key if ":" in key else f"{CONFIG_NAMESPACE}:{key}"
+
+
 class SettingsError(pulumi.RunError):
     """One or more stack config values are wrong; each problem names its key."""
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  {CONFIG_NAMESPACE}:{key}: {message}" for key, message in problems)
+        lines = "\n".join(f"  {full_key(key)}: {message}" for key, message in problems)
         super().__init__(f"invalid stack configuration:\n{lines}")
 
 
@@ -235,6 +241,14 @@ def _parse_string_list(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in value))
 
 
+def _parse_entries(raw: str) -> tuple[str, ...]:
+    # Kept as written, repeats included: a repeated override is reported, not folded away.
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError
+    return tuple(item.strip() for item in value)
+
+
 def _parse_addresses(raw: str) -> tuple[str, ...]:
     # Mail addresses compare without case; one subscription per mailbox.
     unique: dict[str, str] = {}
@@ -259,7 +273,7 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "notifierLogRetentionDays": ("notifier_log_retention_days", _parse_int, "a whole number"),
     "encryptAlertTopic": ("encrypt_alert_topic", _parse_bool, "true or false"),
     "detectionProfile": ("detection_profile", str, f"one of {', '.join(PROFILES)}"),
-    "detectionOverrides": ("detection_overrides", _parse_string_list, "a list of '<id>.<setting>=<value>' strings"),
+    "detectionOverrides": ("detection_overrides", _parse_entries, "a list of '<id>.<setting>=<value>' strings"),
     "privilegedGroups": ("privileged_groups", _parse_string_list, "a list of IAM group names"),
     "stackRole": ("stack_role", str, f"one of {', '.join(STACK_ROLES)}"),
     "hubStack": ("hub_stack", str, "a stack name"),
@@ -272,12 +286,19 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "riskSprayWindowMinutes": ("risk_spray_window_minutes", _parse_int, "a whole number"),
 }
 CONFIG_KEYS = tuple(_KEYS)
+_KEY_OF = {attribute: key for key, (attribute, _, _) in _KEYS.items()}
 
 
-def load_settings(get: Callable[[str], str | None]) -> LoginMonitoringArgs:
-    """Build validated args from a config getter such as `pulumi.Config().get`."""
+def load_settings(
+    get: Callable[[str], str | None], stack_config: Mapping[str, Any] | None = None
+) -> LoginMonitoringArgs:
+    """Build validated args from a config getter such as `pulumi.Config().get`.
+
+    With `stack_config` (every key of the stack), unknown keys and a wrong `aws:region` are
+    problems too, and keys the stack's role or trail mode ignores are logged as warnings.
+    """
     values: dict[str, object] = {}
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = check_keys(stack_config, CONFIG_NAMESPACE, CONFIG_KEYS) if stack_config else []
     for key, (attribute, parse, expected) in _KEYS.items():
         raw = get(key)
         if raw is None:
@@ -295,4 +316,8 @@ def load_settings(get: Callable[[str], str | None]) -> LoginMonitoringArgs:
         except SettingsError as later:
             problems += [problem for problem in later.problems if problem[0] not in failed]
         raise SettingsError(problems)
-    return LoginMonitoringArgs(**values)
+    settings = LoginMonitoringArgs(**values)
+    if stack_config:
+        for warning in ignored_settings(settings, lambda attribute: full_key(_KEY_OF[attribute])):
+            pulumi.log.warn(warning)
+    return settings

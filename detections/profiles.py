@@ -44,6 +44,7 @@ _INTEGER_SETTINGS = {
     "evaluationPeriods": "evaluation_periods",
     "datapointsToAlarm": "datapoints_to_alarm",
 }
+_REPEATABLE_SETTINGS = ("excludePrincipals", "excludeEventNames")
 SETTINGS = ("enabled", *_INTEGER_SETTINGS, "evaluationWindow", "excludePrincipals", "excludeEventNames")
 
 
@@ -128,12 +129,24 @@ def resolve_detections(
 
 def _parse_overrides(entries: tuple[str, ...], profile: str, problems: list) -> dict[str, _Override]:
     parsed: dict[str, _Override] = {}
+    earlier: dict[tuple[str, str], str] = {}  # (detection id, setting or setting=value) -> first entry
     for entry in entries:
         match = _OVERRIDE.match(entry.strip())
         if not match:
             problems.append((OVERRIDE_KEY, f"{entry!r} is not of the form <detection id>.<setting>=<value>"))
             continue
         detection_id, setting, value = match["id"], match["setting"], match["value"].strip()
+        # A setting given twice is a mistake either way: the same value is noise, another value a contradiction.
+        repeatable = setting in _REPEATABLE_SETTINGS
+        slot = (detection_id, f"{setting}={value}" if repeatable else setting)
+        if slot in earlier:
+            first = earlier[slot]
+            same = repeatable or _OVERRIDE.match(first.strip())["value"].strip() == value
+            problems.append(
+                (OVERRIDE_KEY, f"{entry!r} repeats {first!r}" if same else f"{entry!r} contradicts {first!r}")
+            )
+            continue
+        earlier[slot] = entry
         detection = BY_ID.get(detection_id)
         if detection is None:
             problems.append(

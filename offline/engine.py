@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import runpy
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +48,8 @@ class ProgramRun:
     outputs: dict[str, Any] = field(default_factory=dict)
     # Invented value -> what it stands for ("<logical name>.<attribute>").
     computed: dict[str, str] = field(default_factory=dict)
+    # What the program logged as warnings, as `pulumi preview` would show them.
+    warnings: list[str] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[ResourceRecord]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -242,10 +245,12 @@ def run_program(
     mocks = AwsLikeMocks(account_id, region, stack_outputs)
     monitor = RecordingMonitor(mocks, records if records is not None else [])
 
-    settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=config.project, stack=config.stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(config.values), [])
     run = ProgramRun(project=config.project, stack=config.stack, account_id=account_id, region=region)
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(
+        mocks, project=config.project, stack=config.stack, preview=False, monitor=monitor, logger=_collector(run)
+    )
+    pulumi.runtime.set_all_config(dict(config.values), [])
 
     def program():
         runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
@@ -260,6 +265,22 @@ def run_program(
     )
     run.computed = dict(mocks.computed)
     return run
+
+
+def _collector(run: ProgramRun) -> logging.Logger:
+    """A logger that keeps the program's warnings with its run instead of printing them anywhere."""
+    logger = logging.getLogger(f"{__name__}.{run.project}.{run.stack}")
+    logger.propagate = False
+    logger.handlers.clear()
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                run.warnings.append(record.getMessage())
+
+    logger.addHandler(Keep())
+    logger.setLevel(logging.WARNING)
+    return logger
 
 
 def _first_allowed_account(config: StackConfig) -> str | None:

@@ -22,8 +22,10 @@ from typing import Any
 
 import pulumi
 
+from components.config_keys import account_ids
 from components.hub_connection import HubStackError
 from components.settings import SettingsError
+from offline import cli
 from offline.engine import ProgramRun, ResourceRecord, run_program
 from offline.plan_diff import diff_plans, diff_to_json, render_diff
 from offline.plan_text import describe_input
@@ -34,12 +36,26 @@ def plan(
     stack: str, *, project_dir: Path = PROJECT_DIR, account_id: str | None = None, region: str | None = None
 ) -> ProgramRun:
     config = load_stack_config(stack, project_dir)
+    if account_id is not None:
+        _check_account(account_id, config)
     outputs = {}
     hub_name = (config.get(f"{config.project}:hubStack") or "").rsplit("/", 1)[-1]
     if hub_name and hub_name in stack_names(project_dir):
         # A member's plan needs its hub's outputs: plan the hub from its stack file first.
         outputs[hub_name] = run_program(load_stack_config(hub_name, project_dir), project_dir=project_dir).outputs
     return run_program(config, project_dir=project_dir, account_id=account_id, region=region, stack_outputs=outputs)
+
+
+def _check_account(account_id: str, config) -> None:
+    """--account-id must be an account the stack may deploy to, as the provider would insist."""
+    allowed = account_ids(config.get("aws:allowedAccountIds") or "[]") or []
+    forbidden = account_ids(config.get("aws:forbiddenAccountIds") or "[]") or []
+    if not re.fullmatch(r"\d{12}", account_id):
+        raise SettingsError([("aws:allowedAccountIds", f"--account-id {account_id!r} is not a 12-digit account id")])
+    if allowed and account_id not in allowed:
+        raise SettingsError([("aws:allowedAccountIds", f"--account-id {account_id} is not among {', '.join(allowed)}")])
+    if account_id in forbidden:
+        raise SettingsError([("aws:forbiddenAccountIds", f"--account-id {account_id} is forbidden for this stack")])
 
 
 @dataclass
@@ -85,6 +101,7 @@ def render_all(plans: list[StackPlan]) -> str:
         if hub:
             detail += f", reports to {hub}"
         lines.append(f"  ok    {plan.stack:<24} {plan.role:<7} {detail}")
+        lines += [f"{'':39}warning: {warning}" for warning in run.warnings]
     return "\n".join(lines)
 
 
@@ -107,6 +124,7 @@ def to_json(run: ProgramRun) -> dict[str, Any]:
             for resource in run.resources
         ],
         "outputs": plain(run.outputs),
+        "warnings": list(run.warnings),
     }
 
 
@@ -240,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, StackConfigError, HubStackError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    for warning in run.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if before is not None:
         label, document = before
         diff = diff_plans(document, to_json(run), before_label=label, after_label=f"{run.project}/{run.stack}")
@@ -267,4 +287,4 @@ def _before(options: argparse.Namespace) -> tuple[str, dict]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -76,9 +76,27 @@ def as_config_string(value: Any) -> str:
     return json.dumps(value)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Refuses a mapping that names a key twice; YAML libraries otherwise keep the last one silently."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        duplicates = []
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str) and key in seen:
+                duplicates.append(
+                    f"{key} (line {key_node.start_mark.line + 1}, first on line {seen[key].start_mark.line + 1})"
+                )
+            seen.setdefault(key, key_node)
+        if duplicates:
+            raise yaml.constructor.ConstructorError(None, None, "duplicate keys: " + "; ".join(duplicates))
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> dict:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise StackConfigError(f"{path} does not exist") from None
     except yaml.YAMLError as error:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from components.settings import SettingsError, load_settings
+from offline import cli
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
 from replay.core import Replay
 from replay.readers import Problem, input_files, read_events
@@ -107,4 +108,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -1,0 +1,176 @@
+"""Strict config: a misspelled key, a made-up Region or a contradiction fails, naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config_keys import aws_config_keys
+from components.settings import CONFIG_NAMESPACE, SettingsError, load_settings
+from offline.plan import main as plan_main
+from offline.plan import plan
+from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config, stack_names
+from tests.components.program import run_stack
+
+NS = CONFIG_NAMESPACE
+
+
+def problems_for(stack: str = "dev", **values) -> list[tuple[str, str]]:
+    """values by full key (`login-monitoring:notifyOn`, `aws:region`); the stack's own keys stay."""
+    config = load_stack_config(stack, overrides=values)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(lambda key: config.get(f"{NS}:{key}"), config.values)
+    return caught.value.problems
+
+
+def message_for(key: str, **values) -> str:
+    problems = problems_for(**values)
+    messages = [message for problem_key, message in problems if problem_key == key]
+    assert messages, problems
+    return messages[0]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        (f"{NS}:failedSigninThreshold", 3, f"did you mean {NS}:failedSignInThreshold?"),
+        (f"{NS}:alertemails", ["a@example.com"], f"did you mean {NS}:alertEmails?"),
+        (f"{NS}:notifyOnn", "risky", f"did you mean {NS}:notifyOn?"),
+        (f"{NS}:colour", "blue", "known keys: alertEmails, detectionOverrides"),
+        ("aws:regoin", "us-east-1", "did you mean aws:region?"),
+        ("aws:allowedAccountId", ["111122223333"], "did you mean aws:allowedAccountIds?"),
+        ("login-monitorng:alertEmails", ["a@example.com"], f"unknown namespace 'login-monitorng'; did you mean {NS}:"),
+    ],
+)
+def test_an_unknown_key_fails_with_the_key_it_probably_meant(key, value, words):
+    message = message_for(key, **{key: value})
+    assert message.startswith("unknown") and words in message
+
+
+def test_the_aws_keys_are_the_providers_own():
+    assert {"region", "allowedAccountIds", "assumeRoles", "defaultTags", "profile"} <= aws_config_keys()
+
+
+def test_keys_of_other_namespaces_are_left_alone():
+    config = load_stack_config("dev", overrides={"pulumi:template": "x", "random:seed": "1"})
+    assert load_settings(lambda key: config.get(f"{NS}:{key}"), config.values)
+
+
+@pytest.mark.parametrize(
+    ("region", "words"), [("us-east-9", "'us-east-9' is not an AWS Region; did you mean us-east-"), ("mars-1", "")]
+)
+def test_the_region_must_be_a_real_aws_region(region, words):
+    message = message_for("aws:region", **{"aws:region": region})
+    assert "is not an AWS Region" in message and words in message
+
+
+def test_account_id_lists_must_hold_account_ids():
+    message = message_for("aws:allowedAccountIds", **{"aws:allowedAccountIds": ["1111"]})
+    assert "must be a list of 12-digit account ids" in message
+
+
+def test_contradicting_overrides_fail_naming_both_entries():
+    message = message_for(
+        "detectionOverrides",
+        **{f"{NS}:detectionOverrides": ["vpc-changes.enabled=false", "vpc-changes.enabled=true"]},
+    )
+    assert message == "'vpc-changes.enabled=true' contradicts 'vpc-changes.enabled=false'"
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        ["unauthorized-api-calls.threshold=10", "unauthorized-api-calls.threshold=10"],
+        ["unauthorized-api-calls.excludeEventNames=HeadBucket"] * 2,
+    ],
+)
+def test_a_repeated_override_fails(entries):
+    message = message_for("detectionOverrides", **{f"{NS}:detectionOverrides": entries})
+    assert message == f"{entries[1]!r} repeats {entries[0]!r}"
+
+
+def test_different_exclusions_of_one_detection_may_repeat():
+    config = load_stack_config(
+        "dev",
+        overrides={
+            f"{NS}:detectionOverrides": [
+                "unauthorized-api-calls.excludeEventNames=HeadBucket",
+                "unauthorized-api-calls.excludeEventNames=GetBucketLocation",
+            ]
+        },
+    )
+    assert load_settings(lambda key: config.get(f"{NS}:{key}"), config.values)
+
+
+def test_every_problem_is_reported_in_one_pass():
+    problems = problems_for(
+        **{
+            f"{NS}:failedSigninThreshold": 3,
+            "aws:region": "us-east-9",
+            f"{NS}:notifyOn": "sometimes",
+            f"{NS}:failedSignInWindowSeconds": "ten",
+            f"{NS}:detectionOverrides": ["vpc-changes.enabled=false", "vpc-changes.enabled=true"],
+        }
+    )
+    assert {key for key, _ in problems} == {
+        f"{NS}:failedSigninThreshold",
+        "aws:region",
+        "notifyOn",
+        "failedSignInWindowSeconds",
+        "detectionOverrides",
+    }
+
+
+def test_duplicate_keys_in_a_stack_file_fail_naming_the_key_and_lines(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.twice.yaml").write_text(
+        f"config:\n  {NS}:notifyOn: all\n  aws:region: us-east-1\n  {NS}:notifyOn: risky\n"
+    )
+    with pytest.raises(StackConfigError, match=f"duplicate keys: {NS}:notifyOn \\(line 4, first on line 2\\)"):
+        load_stack_config("twice", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("stack", "values", "warning"),
+    [
+        ("hub", {"displayTimezone": "Asia/Tokyo"}, f"{NS}:displayTimezone is set but ignored: a hub deploys no"),
+        ("hub", {"detectionOverrides": ["vpc-changes.enabled=false"]}, f"{NS}:detectionOverrides is set but ignored"),
+        (
+            "dev",
+            {"trailMode": "existing", "existingLogGroupName": "org-trail", "trailEvents": "all"},
+            f"{NS}:trailEvents is set but ignored: trailMode 'existing' creates no trail",
+        ),
+        ("dev", {"organizationId": "o-a1b2c3d4e5"}, f"{NS}:organizationId is set but ignored"),
+    ],
+)
+def test_a_key_the_stack_ignores_is_a_warning(stack, values, warning):
+    run = run_stack(stack, **values)
+    assert any(line.startswith(warning) for line in run.warnings), run.warnings
+
+
+def test_the_example_stacks_set_nothing_they_ignore():
+    for stack in stack_names():
+        assert not [line for line in plan(stack).warnings if "is set but ignored" in line], stack
+
+
+def test_the_offline_plan_fails_on_a_misspelled_key_like_preview(tmp_path, capsys):
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((PROJECT_DIR / "__main__.py").read_text())
+    (tmp_path / "Pulumi.typo.yaml").write_text(
+        f"config:\n  aws:regoin: us-east-1\n  {NS}:alertEmails: [a@example.com]\n  {NS}:failedSigninThreshold: 3\n"
+    )
+    assert plan_main(["typo", "--project-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "  aws:regoin: unknown key; nothing reads aws:regoin; did you mean aws:region?" in err
+    assert f"did you mean {NS}:failedSignInThreshold?" in err
+
+
+@pytest.mark.parametrize(
+    ("account", "words"),
+    [
+        ("123456789012", "aws:allowedAccountIds: --account-id 123456789012 is not among 111122223333"),
+        ("1234", "is not a 12-digit account id"),
+    ],
+)
+def test_the_plan_account_must_be_one_the_stack_allows(capsys, account, words):
+    assert plan_main(["member-a", "--account-id", account]) == 2
+    assert words in capsys.readouterr().err
