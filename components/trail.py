@@ -37,7 +37,11 @@ class CloudTrailLogging(pulumi.ComponentResource):
         ctx = args.context
         trail_arn = ctx.arn("cloudtrail", f"trail/{args.trail_name}")
 
-        bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=False, opts=child)
+        # Audit logs outlive the stack: `pulumi destroy` leaves the bucket, its logs and every setting that
+        # guards them in place (a versioned bucket full of logs cannot be deleted anyway, and deleting the
+        # policy or public access block first would leave the logs unguarded). See "Removing an account".
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=False, opts=kept)
         encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-bucket-encryption",
             bucket=bucket.id,
@@ -48,7 +52,7 @@ class CloudTrailLogging(pulumi.ComponentResource):
                     ),
                 )
             ],
-            opts=child,
+            opts=kept,
         )
         public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-bucket-public-access",
@@ -57,20 +61,20 @@ class CloudTrailLogging(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            opts=kept,
         )
         ownership = aws.s3.BucketOwnershipControls(
             f"{name}-bucket-ownership",
             bucket=bucket.id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
+            opts=kept,
         )
         # Versioning keeps an overwritten or deleted log file recoverable until the lifecycle expires it.
         versioning = aws.s3.BucketVersioning(
             f"{name}-bucket-versioning",
             bucket=bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
+            opts=kept,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-bucket-lifecycle",
@@ -89,14 +93,17 @@ class CloudTrailLogging(pulumi.ComponentResource):
                     ),
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            # Kept too: the logs left behind still expire, so the bucket does not grow for ever.
+            opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[versioning])),
         )
         bucket_policy = aws.s3.BucketPolicy(
             f"{name}-bucket-policy",
             bucket=bucket.id,
             policy=trail_bucket_policy(bucket.arn, trail_arn, ctx.account_id, args.organization_id),
             # Put the policy after the public access block so the two never race.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership, encryption]),
+            opts=pulumi.ResourceOptions.merge(
+                kept, pulumi.ResourceOptions(depends_on=[public_access, ownership, encryption])
+            ),
         )
 
         log_group = aws.cloudwatch.LogGroup(

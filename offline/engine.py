@@ -36,6 +36,8 @@ class ResourceRecord:
     inputs: dict[str, Any]
     state: dict[str, Any]
     dependencies: tuple[str, ...]
+    # `retainOnDelete`: `pulumi destroy` forgets the resource and leaves it in AWS.
+    retain_on_delete: bool = False
 
 
 @dataclass
@@ -205,6 +207,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     inputs=rpc.deserialize_properties(request.object),
                     state=dict(registration.state) if registration else {},
                     dependencies=tuple(request.dependencies),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
         return response

@@ -120,6 +120,7 @@ def to_json(run: ProgramRun) -> dict[str, Any]:
                 "parent": resource.parent or None,
                 "inputs": plain(resource.inputs),
                 "dependsOn": list(resource.dependencies),
+                **({"retainOnDelete": True} if resource.retain_on_delete else {}),
             }
             for resource in run.resources
         ],
@@ -207,7 +208,8 @@ def _render(
     run: ProgramRun, computed: Computed, resource: ResourceRecord, indent: str, last: bool, lines: list[str]
 ) -> None:
     branch = "└─ " if last else "├─ "
-    lines.append(f"{indent}{branch}{resource.type}  {resource.name}")
+    kept = "  (kept on destroy)" if resource.retain_on_delete else ""
+    lines.append(f"{indent}{branch}{resource.type}  {resource.name}{kept}")
     child_indent = indent + ("   " if last else "│  ")
     children = run.children(resource)
     detail_indent = child_indent + ("│    " if children else "     ")

@@ -59,7 +59,7 @@ def diff_plans(before: dict, after: dict, *, before_label: str, after_label: str
         elif now is None:
             changes.append(ResourceChange("delete", was["type"], was["name"]))
         else:
-            inputs = _changes(was["inputs"], now["inputs"])
+            inputs = _changes(_compared(was), _compared(now))
             if inputs:
                 changes.append(ResourceChange("update", now["type"], now["name"], changes=inputs))
             else:
@@ -73,6 +73,11 @@ def diff_plans(before: dict, after: dict, *, before_label: str, after_label: str
         unchanged,
         _changes(before.get("outputs") or {}, after.get("outputs") or {}),
     )
+
+
+def _compared(resource: dict) -> dict[str, Any]:
+    # Whether destroy keeps the resource is a resource option, not an input, but a reviewer must see it change.
+    return {**resource["inputs"], "(retainOnDelete)": bool(resource.get("retainOnDelete"))}
 
 
 def _by_key(plan: dict) -> dict[str, dict]:

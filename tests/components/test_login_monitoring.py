@@ -189,6 +189,25 @@ def test_only_this_trail_may_write_to_the_bucket(dev):
     assert trail_arn == "arn:aws:cloudtrail:us-east-1:123456789012:trail/login-monitoring-dev"
 
 
+def test_destroy_keeps_the_trail_bucket_and_everything_that_guards_its_logs(dev):
+    bucket = dev.one("aws:s3/bucket:Bucket")
+    guards = [
+        r for r in dev.resources if r.type.startswith("aws:s3/") and r.inputs.get("bucket") == bucket.state["bucket"]
+    ]
+    assert {r.type.split(":")[-1] for r in guards} == {
+        "BucketPolicy",
+        "BucketPublicAccessBlock",
+        "BucketServerSideEncryptionConfiguration",
+        "BucketOwnershipControls",
+        "BucketVersioning",
+        "BucketLifecycleConfiguration",
+    }
+    kept = {r.urn for r in dev.resources if r.retain_on_delete}
+    # Exactly the bucket and its guards: the rest of the stack (trail, alarms, notifier) goes on destroy.
+    assert kept == {bucket.urn, *(r.urn for r in guards)}
+    assert bucket.inputs.get("forceDestroy") is not True
+
+
 def test_bucket_lifecycle_follows_config():
     run = run_stack(trailBucketExpirationDays=400)
     rule = run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"][0]

@@ -38,6 +38,7 @@ def test_tree_of_the_example_stack_shows_every_resource_under_its_parent(capsys)
     ):
         assert type_token in out
     assert "└─ loginmonitoring:index:LoginMonitoring  login-monitoring" in out
+    assert "aws:s3/bucket:Bucket  login-monitoring-cloudtrail-bucket  (kept on destroy)" in out
     assert "│  ├─ aws:sns/topic:Topic  login-monitoring-alerts" in out
     assert "threshold: 5" in out and "period: 900" in out
     assert (
@@ -59,6 +60,9 @@ def test_json_plan_lists_resources_with_parents_and_inputs(capsys):
     topic_policy = json.loads(by_name["login-monitoring-alerts-policy"]["inputs"]["policy"])
     condition = topic_policy["Statement"][0]["Condition"]
     assert condition["ArnLike"]["aws:SourceArn"] == "arn:aws:cloudwatch:eu-west-1:210987654321:alarm:*"
+    # Kept on destroy shows in the plan, on the resources that have it only.
+    assert by_name["login-monitoring-cloudtrail-bucket"]["retainOnDelete"] is True
+    assert "retainOnDelete" not in trail
     archive = by_name["login-monitoring-sign-in-notifier-function"]["inputs"]["code"]["archive"]
     assert "handlers/notifier.py" in archive["handlers"] and len(archive["sha256"]) == 64
 
@@ -226,3 +230,14 @@ def test_diff_against_something_that_is_not_a_plan_fails(tmp_path, capsys, conte
         path.write_text(content)
     assert main(["dev", "--diff", str(path)]) == 2
     assert words in capsys.readouterr().err
+
+
+def test_diff_shows_a_resource_that_destroy_would_no_longer_keep():
+    from offline.plan_diff import diff_plans
+
+    resource = {"type": "aws:s3/bucket:Bucket", "name": "b", "urn": "urn:pulumi:s::p::aws:s3/bucket:Bucket::b"}
+    before = {"resources": [{**resource, "inputs": {}, "retainOnDelete": True}]}
+    after = {"resources": [{**resource, "inputs": {}}]}
+    diff = diff_plans(before, after, before_label="before", after_label="after")
+    (update,) = diff.resources
+    assert [(c.path, c.before, c.after) for c in update.changes] == [("(retainOnDelete)", True, False)]
