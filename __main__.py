@@ -17,11 +17,13 @@ if settings.is_hub:
             organization_id=settings.organization_id,
             name_prefix=f"login-monitoring-{pulumi.get_stack()}",
             encrypt=settings.encrypt_alert_topic,
+            member_regions=settings.member_regions,
         ),
     )
     pulumi.export("hubTopicArn", hub.topic_arn)
     pulumi.export("hubTopicKeyArn", hub.key_arn if hub.key_arn is not None else "")
     pulumi.export("sinkArn", hub.sink_arn)
+    pulumi.export("sinkArns", hub.sink_arns)
     pulumi.export("organizationId", settings.organization_id)
     pulumi.export("dashboardName", hub.dashboard_name)
 else:

@@ -104,6 +104,10 @@ def ignored_settings(args: Any, key_of: Callable[[str], str]) -> list[str]:
         unused += [(attribute, why) for attribute in _TRAIL_ONLY]
     if not args.is_hub and args.trail_mode != "organization":
         unused.append(("organization_id", "only a hub and trailMode 'organization' use it"))
+    if not args.is_hub:
+        unused.append(("member_regions", "only a hub serves member Regions"))
+    if not args.is_hub and not args.hub_stack:
+        unused.append(("link_metrics_to_hub", "only a member with hubStack links its metrics to a hub"))
     return [
         f"{key_of(attribute)} is set but ignored: {why}"
         for attribute, why in unused
@@ -123,6 +127,7 @@ _MEMBER_ONLY = (
     "detection_profile",
     "detection_overrides",
     "privileged_groups",
+    "link_metrics_to_hub",
 )
 
 

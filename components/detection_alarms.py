@@ -12,6 +12,22 @@ from detections.catalog import WALL_CLOCK_WINDOW
 from detections.profiles import EnabledDetection
 
 METRIC_NAMESPACE = "LoginMonitoring"
+# Filters of these detections publish 0 for every log batch without a match, so their metrics always
+# exist: the hub dashboard's SEARCH finds only metrics with data in the last two weeks. Limited to a
+# few because every metric that exists in a month costs 0.30 USD.
+ALWAYS_PUBLISHED = (
+    "failed-console-sign-ins",
+    "root-account-usage",
+    "console-sign-in-without-mfa",
+    "sign-ins-for-unknown-users",
+    "identity-center-credential-failures",
+    "unauthorized-api-calls",
+)
+
+
+def stack_namespace(stack: str) -> str:
+    """Metrics of one stack: two stacks in one account and Region must not count each other's events."""
+    return f"{METRIC_NAMESPACE}/{stack}"
 
 
 @dataclass(frozen=True)
@@ -21,6 +37,7 @@ class DetectionAlarmsArgs:
     topic_arn: pulumi.Input[str]
     # Physical names start with this, so alarm mails say which stack and detection fired.
     name_prefix: str
+    namespace: str = METRIC_NAMESPACE
 
 
 class DetectionAlarms(pulumi.ComponentResource):
@@ -38,7 +55,10 @@ class DetectionAlarms(pulumi.ComponentResource):
                 log_group_name=args.log_group_name,
                 pattern=item.pattern,
                 metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                    name=detection.metric_name, namespace=METRIC_NAMESPACE, value="1"
+                    name=detection.metric_name,
+                    namespace=args.namespace,
+                    value="1",
+                    default_value="0" if detection.id in ALWAYS_PUBLISHED else None,
                 ),
                 opts=child,
             )

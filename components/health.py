@@ -17,7 +17,6 @@ import pulumi_aws as aws
 
 from handlers.log_lines import skipped_records_pattern
 
-HEALTH_NAMESPACE = "LoginMonitoring/Health"
 # Health signals are rare and each one matters: any occurrence in five minutes alarms.
 PERIOD_SECONDS = 300
 
@@ -39,6 +38,8 @@ class HealthAlarmsArgs:
     alert_topic_name: pulumi.Input[str]
     # Physical names start with this, so a health mail says which stack it is about.
     name_prefix: str
+    # The stack's own metric namespace (see detection_alarms.stack_namespace).
+    namespace: str
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class HealthAlarms(pulumi.ComponentResource):
             )
         ]
         for function in args.functions:
-            signals += self._function_signals(name, args.name_prefix, function, child)
+            signals += self._function_signals(name, args, function, child)
         self.alarm_arns = {}
         for signal in signals:
             alarm = aws.cloudwatch.MetricAlarm(
@@ -94,7 +95,7 @@ class HealthAlarms(pulumi.ComponentResource):
 
     @staticmethod
     def _function_signals(
-        name: str, name_prefix: str, function: WatchedFunction, child: pulumi.ResourceOptions
+        name: str, args: HealthAlarmsArgs, function: WatchedFunction, child: pulumi.ResourceOptions
     ) -> list[_Signal]:
         by_function = {"FunctionName": function.function_name}
         signals = [
@@ -129,11 +130,11 @@ class HealthAlarms(pulumi.ComponentResource):
         if function.log_group_name is not None:
             metric_filter = aws.cloudwatch.LogMetricFilter(
                 f"{name}-{function.key}-skipped-records-filter",
-                name=f"{name_prefix}-health-{function.key}-skipped-records",
+                name=f"{args.name_prefix}-health-{function.key}-skipped-records",
                 log_group_name=function.log_group_name,
                 pattern=skipped_records_pattern(),
                 metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                    name=f"{name_prefix}-{function.key}-skipped-records", namespace=HEALTH_NAMESPACE, value="1"
+                    name=f"{function.key.capitalize()}SkippedRecords", namespace=args.namespace, value="1"
                 ),
                 opts=child,
             )
@@ -142,7 +143,7 @@ class HealthAlarms(pulumi.ComponentResource):
                     f"{function.key}-skipped-records",
                     f"The {function.title} skipped records it could not read; the function's log names "
                     "each one ('skipped record ...').",
-                    HEALTH_NAMESPACE,
+                    metric_filter.metric_transformation.namespace,
                     metric_filter.metric_transformation.name,
                     "Sum",
                     None,

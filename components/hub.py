@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,20 +11,18 @@ import pulumi_aws as aws
 
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
-from components.detection_alarms import METRIC_NAMESPACE
+from components.detection_alarms import ALWAYS_PUBLISHED, METRIC_NAMESPACE
 from components.policies import account_administers_key, document
+from components.regional_provider import regional_provider
 from detections.catalog import BY_ID
 
 # Member forwarder roles are created with this name prefix; only they may publish.
 FORWARDER_ROLE_PATTERN = "role/login-monitoring-hub-forwarder-*"
-DASHBOARD_METRICS = (
-    "failed-console-sign-ins",
-    "root-account-usage",
-    "console-sign-in-without-mfa",
-    "sign-ins-for-unknown-users",
-    "identity-center-credential-failures",
-    "unauthorized-api-calls",
-)
+# The dashboard graphs the detections whose metrics always exist (see ALWAYS_PUBLISHED).
+DASHBOARD_METRICS = ALWAYS_PUBLISHED
+WIDGET_HEIGHT = 6
+# Series of a search over linked accounts, told apart by account and by the stack that published them.
+SERIES_LABEL = "${PROP('AccountLabel')} ${PROP('Namespace')}"
 
 
 @dataclass(frozen=True)
@@ -32,12 +31,16 @@ class HubArgs:
     organization_id: str
     name_prefix: str
     encrypt: bool = True
+    # Regions besides the hub's own where members run; each gets a sink.
+    member_regions: Sequence[str] = ()
 
 
 class LoginMonitoringHub(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str]
     key_arn: pulumi.Output[str] | None
     sink_arn: pulumi.Output[str]
+    # Region -> sink ARN, the hub's own Region included.
+    sink_arns: pulumi.Output[dict[str, str]]
     dashboard_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: HubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -61,9 +64,41 @@ class LoginMonitoringHub(pulumi.ComponentResource):
             policy=hub_topic_policy(topic.topic_arn, ctx, org),
             opts=pulumi.ResourceOptions(parent=topic),
         )
-        sink = aws.oam.Sink(f"{name}-sink", name=f"{args.name_prefix}-sink", opts=child)
+        # Cross-account observability links within one Region: one sink per Region members run in.
+        sink = self._sink(f"{name}-sink", f"{args.name_prefix}-sink", org, child)
+        regional_sinks = {}
+        home_region = pulumi.Config("aws").get("region")
+        for region in sorted(set(args.member_regions) - {home_region}):
+            provider = regional_provider(f"{name}-{region}", region, opts=child)
+            regional_sinks[region] = self._sink(
+                f"{name}-sink-{region}",
+                f"{args.name_prefix}-sink",
+                org,
+                pulumi.ResourceOptions(parent=self, provider=provider),
+            ).arn
+        sink_arns = pulumi.Output.all(ctx.region, sink.arn, pulumi.Output.from_input(regional_sinks)).apply(
+            lambda values: {values[0]: values[1], **values[2]}
+        )
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=f"{args.name_prefix}-organization",
+            dashboard_body=pulumi.Output.all(ctx.region).apply(
+                lambda values: json.dumps(organization_dashboard([values[0], *sorted(regional_sinks)]))
+            ),
+            opts=child,
+        )
+
+        self.topic_arn = topic.topic_arn
+        self.key_arn = topic.key_arn
+        self.sink_arn = sink.arn
+        self.sink_arns = sink_arns
+        self.dashboard_name = dashboard.dashboard_name
+        self.register_outputs({"topicArn": self.topic_arn, "sinkArn": self.sink_arn, "sinkArns": self.sink_arns})
+
+    def _sink(self, name: str, sink_name: str, org: str, opts: pulumi.ResourceOptions) -> aws.oam.Sink:
+        sink = aws.oam.Sink(name, name=sink_name, opts=opts)
         aws.oam.SinkPolicy(
-            f"{name}-sink-policy",
+            f"{name}-policy",
             sink_identifier=sink.arn,
             policy=document(
                 {
@@ -78,20 +113,9 @@ class LoginMonitoringHub(pulumi.ComponentResource):
                     },
                 }
             ),
-            opts=child,
+            opts=opts,
         )
-        dashboard = aws.cloudwatch.Dashboard(
-            f"{name}-dashboard",
-            dashboard_name=f"{args.name_prefix}-organization",
-            dashboard_body=pulumi.Output.json_dumps(organization_dashboard(ctx.region)),
-            opts=child,
-        )
-
-        self.topic_arn = topic.topic_arn
-        self.key_arn = topic.key_arn
-        self.sink_arn = sink.arn
-        self.dashboard_name = dashboard.dashboard_name
-        self.register_outputs({"topicArn": self.topic_arn, "sinkArn": self.sink_arn})
+        return sink
 
 
 def hub_topic_policy(topic_arn: pulumi.Input[str], ctx: AwsContext, org: str) -> pulumi.Output[str]:
@@ -131,44 +155,74 @@ def hub_key_policy(ctx: AwsContext, org: str) -> pulumi.Output[str]:
     )
 
 
-def organization_dashboard(region: pulumi.Input[str]) -> dict:
-    """Member metrics reach the hub through the observability sink; SEARCH spans every linked account."""
-    widgets = []
-    for index, detection_id in enumerate(DASHBOARD_METRICS):
-        detection = BY_ID[detection_id]
-        expression = f"SEARCH('{{{METRIC_NAMESPACE}}} MetricName=\"{detection.metric_name}\"', 'Sum', 300)"
+def organization_dashboard(regions: Sequence[str]) -> dict:
+    """Member metrics reach the hub through each Region's sink; SEARCH spans every linked account.
+
+    One band of graphs per Region: a dashboard widget reads the metrics of its own Region only.
+    """
+    widgets: list[dict] = []
+    y = 0
+    for region in regions:
         widgets.append(
             {
-                "type": "metric",
-                "x": (index % 2) * 12,
-                "y": (index // 2) * 6,
-                "width": 12,
-                "height": 6,
-                "properties": {
-                    "title": f"{detection.title}, by account",
-                    "region": region,
-                    "view": "timeSeries",
-                    "stat": "Sum",
-                    "period": 300,
-                    "metrics": [[{"expression": expression, "id": "e1", "label": ""}]],
-                },
+                "type": "text",
+                "x": 0,
+                "y": y,
+                "width": 24,
+                "height": 1,
+                "properties": {"markdown": f"## {region}"},
             }
         )
-    widgets.append(
-        {
-            "type": "metric",
-            "x": 0,
-            "y": (len(DASHBOARD_METRICS) // 2 + 1) * 6,
-            "width": 24,
-            "height": 6,
-            "properties": {
-                "title": "Every detection in every account (hourly)",
-                "region": region,
-                "view": "bar",
-                "stat": "Sum",
-                "period": 3600,
-                "metrics": [[{"expression": f"SEARCH('{{{METRIC_NAMESPACE}}}', 'Sum', 3600)", "id": "e1"}]],
-            },
-        }
-    )
+        y += 1
+        for index, detection_id in enumerate(DASHBOARD_METRICS):
+            detection = BY_ID[detection_id]
+            widgets.append(
+                _graph(
+                    f"{detection.title}, by account",
+                    region,
+                    x=(index % 2) * 12,
+                    y=y + (index // 2) * WIDGET_HEIGHT,
+                    width=12,
+                    search=f'{_every_stack()} MetricName="{detection.metric_name}"',
+                    period=300,
+                    view="timeSeries",
+                )
+            )
+        y += -(-len(DASHBOARD_METRICS) // 2) * WIDGET_HEIGHT
+        widgets.append(
+            _graph(
+                "Every detection in every account (hourly)",
+                region,
+                x=0,
+                y=y,
+                width=24,
+                search=_every_stack(),
+                period=3600,
+                view="bar",
+            )
+        )
+        y += WIDGET_HEIGHT
     return {"widgets": widgets}
+
+
+def _every_stack() -> str:
+    # Each stack publishes under LoginMonitoring/<stack>; an unquoted term matches the namespace's first part.
+    return f"Namespace={METRIC_NAMESPACE}"
+
+
+def _graph(title: str, region: str, *, x: int, y: int, width: int, search: str, period: int, view: str) -> dict:
+    return {
+        "type": "metric",
+        "x": x,
+        "y": y,
+        "width": width,
+        "height": WIDGET_HEIGHT,
+        "properties": {
+            "title": title,
+            "region": region,
+            "view": view,
+            "stat": "Sum",
+            "period": period,
+            "metrics": [[{"expression": f"SEARCH('{search}', 'Sum', {period})", "id": "e1", "label": SERIES_LABEL}]],
+        },
+    }

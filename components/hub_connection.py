@@ -26,12 +26,30 @@ def check_hub_outputs(stack_name: str, outputs: dict[str, Any] | None) -> dict[s
     return outputs
 
 
+def sink_for_region(stack_name: str, outputs: dict[str, Any], region: str) -> str:
+    """The hub's sink in the member's Region: cross-account observability links only within one Region."""
+    sinks = outputs.get("sinkArns") or {_region_of(outputs["sinkArn"]): outputs["sinkArn"]}
+    if region not in sinks:
+        raise HubStackError(
+            f"login-monitoring:hubStack: hub {stack_name!r} has an observability sink in "
+            f"{', '.join(sorted(sinks))} only, and this stack runs in {region}; add {region} to "
+            f"login-monitoring:memberRegions of the hub stack and run pulumi up there first, or set "
+            "login-monitoring:linkMetricsToHub to false here"
+        )
+    return sinks[region]
+
+
+def _region_of(arn: str) -> str:
+    parts = str(arn).split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
 @dataclass(frozen=True)
 class HubConnection:
     stack_name: str
     topic_arn: pulumi.Output[str]
     key_arn: pulumi.Output[str]  # "" when the hub topic is not encrypted
-    sink_arn: pulumi.Output[str]
+    outputs: pulumi.Output[dict[str, Any]]
 
     @classmethod
     def lookup(cls, name: str, stack_name: str, parent: pulumi.Resource) -> HubConnection:
@@ -41,5 +59,10 @@ class HubConnection:
             stack_name=stack_name,
             topic_arn=outputs.apply(lambda values: values["hubTopicArn"]),
             key_arn=outputs.apply(lambda values: values["hubTopicKeyArn"] or ""),
-            sink_arn=outputs.apply(lambda values: values["sinkArn"]),
+            outputs=outputs,
+        )
+
+    def sink_arn(self, region: pulumi.Input[str]) -> pulumi.Output[str]:
+        return pulumi.Output.all(self.outputs, region).apply(
+            lambda values: sink_for_region(self.stack_name, values[0], values[1])
         )

@@ -19,7 +19,8 @@ class HubForwarderArgs:
     topic_arn: pulumi.Input[str]
     hub_topic_arn: pulumi.Input[str]
     hub_key_arn: pulumi.Input[str]  # "" when the hub topic is not encrypted
-    sink_arn: pulumi.Input[str]
+    # The hub's sink in this stack's Region; None: this stack does not share its metrics.
+    sink_arn: pulumi.Input[str] | None
     # Also forwarded, so a member without recipients of its own hears of its own faults through the hub.
     health_topic_arn: pulumi.Input[str] | None = None
     log_retention_days: int = 30
@@ -27,7 +28,7 @@ class HubForwarderArgs:
 
 class HubForwarder(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
-    link_arn: pulumi.Output[str]
+    link_arn: pulumi.Output[str] | None
     function_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
@@ -69,15 +70,17 @@ class HubForwarder(pulumi.ComponentResource):
         if args.health_topic_arn is not None:
             self._subscribe(name, "-health", args.health_topic_arn, function)
         # Shares this account's metrics with the hub's dashboard (CloudWatch cross-account observability).
-        link = aws.oam.Link(
-            f"{name}-link",
-            label_template="$AccountName",
-            resource_types=["AWS::CloudWatch::Metric"],
-            sink_identifier=args.sink_arn,
-            opts=child,
-        )
+        link = None
+        if args.sink_arn is not None:
+            link = aws.oam.Link(
+                f"{name}-link",
+                label_template="$AccountName",
+                resource_types=["AWS::CloudWatch::Metric"],
+                sink_identifier=args.sink_arn,
+                opts=child,
+            )
         self.role_arn = role.arn
-        self.link_arn = link.arn
+        self.link_arn = link.arn if link else None
         self.function_name = function.name
         self.log_group_name = log_group.name
         self.failed_events_queue_url = failed_events.url

@@ -6,7 +6,7 @@ import pulumi
 
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
-from components.detection_alarms import DetectionAlarms, DetectionAlarmsArgs
+from components.detection_alarms import DetectionAlarms, DetectionAlarmsArgs, stack_namespace
 from components.health import HealthAlarms, HealthAlarmsArgs, WatchedFunction
 from components.hub_connection import HubConnection
 from components.hub_forwarder import HubForwarder, HubForwarderArgs
@@ -34,6 +34,7 @@ class LoginMonitoring(pulumi.ComponentResource):
         ctx = AwsContext.lookup(self)
 
         name_prefix = f"{name}-{pulumi.get_stack()}"
+        namespace = stack_namespace(pulumi.get_stack())
         hub = HubConnection.lookup(f"{name}-hub", args.hub_stack, self) if args.hub_stack else None
         if args.trail_mode in ("create", "organization"):
             trail = CloudTrailLogging(
@@ -67,6 +68,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 log_group_name=log_group_name,
                 topic_arn=alert_topic.topic_arn,
                 name_prefix=name_prefix,
+                namespace=namespace,
             ),
             opts=child,
         )
@@ -122,7 +124,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                     topic_arn=alert_topic.topic_arn,
                     hub_topic_arn=hub.topic_arn,
                     hub_key_arn=hub.key_arn,
-                    sink_arn=hub.sink_arn,
+                    sink_arn=hub.sink_arn(ctx.region) if args.link_metrics_to_hub else None,
                     health_topic_arn=health_topic.topic_arn,
                     log_retention_days=args.notifier_log_retention_days,
                 ),
@@ -152,6 +154,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 functions=watched,
                 alert_topic_name=alert_topic.topic_name,
                 name_prefix=name_prefix,
+                namespace=namespace,
             ),
             opts=child,
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from components.config_keys import check_keys, ignored_settings
+from components.config_keys import aws_regions, check_keys, ignored_settings
 from components.lambda_package import bundled_zones
 from detections.catalog import PROFILES
 from detections.profiles import (
@@ -106,6 +106,10 @@ class LoginMonitoringArgs:
     risk_failures_window_minutes: int = 60
     risk_spray_user_names: int = 5
     risk_spray_window_minutes: int = 60
+    # Hub: the Regions, besides its own, whose members it serves (one observability sink each).
+    member_regions: tuple[str, ...] = ()
+    # Member: share this account's metrics with the hub; only one stack per account and Region may.
+    link_metrics_to_hub: bool = True
 
     @property
     def is_hub(self) -> bool:
@@ -212,6 +216,9 @@ def _check_role(args: LoginMonitoringArgs):
         yield "organizationId", f"{args.organization_id!r} is not an organization id such as o-a1b2c3d4e5"
     if args.hub_stack and not _STACK_NAME.match(args.hub_stack):
         yield "hubStack", f"{args.hub_stack!r} is not a stack name such as acme/login-monitoring/hub"
+    for region in args.member_regions:
+        if region not in aws_regions():
+            yield "memberRegions", f"{region!r} is not an AWS Region such as 'eu-west-1'"
     if args.is_hub:
         if not args.organization_id:
             yield "organizationId", "is required for the hub: only accounts of this organization may publish to it"
@@ -284,6 +291,8 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "riskFailuresWindowMinutes": ("risk_failures_window_minutes", _parse_int, "a whole number"),
     "riskSprayUserNames": ("risk_spray_user_names", _parse_int, "a whole number"),
     "riskSprayWindowMinutes": ("risk_spray_window_minutes", _parse_int, "a whole number"),
+    "memberRegions": ("member_regions", _parse_string_list, "a list of AWS Regions"),
+    "linkMetricsToHub": ("link_metrics_to_hub", _parse_bool, "true or false"),
 }
 CONFIG_KEYS = tuple(_KEYS)
 _KEY_OF = {attribute: key for key, (attribute, _, _) in _KEYS.items()}

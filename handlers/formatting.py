@@ -6,11 +6,9 @@ from datetime import tzinfo
 
 from handlers.risk import short_name
 from handlers.signin import SignInRecord
+from handlers.text import SUBJECT_LIMIT, ascii_only, one_line, within_body_limit
 
-# SNS rejects subjects of 100 characters or more, non-ASCII text and line breaks.
-SUBJECT_LIMIT = 99
-# SNS accepts messages up to 262,144 bytes; fields are capped at parse time, this is the last guard.
-BODY_LIMIT_BYTES = 256 * 1024
+__all__ = ["SUBJECT_LIMIT", "event_title", "one_line", "outcome_word", "render_body", "render_subject"]
 _EVENT_TITLES = {
     "ConsoleLogin": "Console sign-in",
     "SwitchRole": "Switch role",
@@ -32,9 +30,9 @@ def render_subject(record: SignInRecord) -> str:
     flag = "[!] " if record.risk_reasons else ""
     # Reasons from the history are what a reader most needs to see first: name the first one.
     tag = f" ({short_name(record.history_reasons[0])})" if record.history_reasons else ""
-    head = _ascii(f"{flag}{event_title(record)} {outcome_word(record)}{tag}: ")[:72]
-    tail = _ascii(f" in {record.account_id or 'unknown account'}")[:20]
-    who = _ascii(f"{record.principal_kind.label} {record.display_name}")
+    head = ascii_only(f"{flag}{event_title(record)} {outcome_word(record)}{tag}: ")[:72]
+    tail = ascii_only(f" in {record.account_id or 'unknown account'}")[:20]
+    who = ascii_only(f"{record.principal_kind.label} {record.display_name}")
     room = SUBJECT_LIMIT - len(head) - len(tail)
     if len(who) > room:
         who = who[: max(room - 3, 0)] + "..."
@@ -93,21 +91,4 @@ def render_body(record: SignInRecord, zone: tzinfo, zone_name: str) -> str:
     )
     rendered = [label + one_line(value) for label, value in zip(_PADDED, values, strict=True) if value]
     title = one_line(f"{event_title(record)} {outcome_word(record)} in AWS account {record.account_id}")
-    body = "\n".join([title, "", *rendered, ""])
-    encoded = body.encode("utf-8")
-    if len(encoded) > BODY_LIMIT_BYTES:
-        body = encoded[: BODY_LIMIT_BYTES - 16].decode("utf-8", "ignore") + "\n[cut]\n"
-    return body
-
-
-def one_line(text: str) -> str:
-    """The text as one line: a line break or control character in a field must not forge a mail line."""
-    if text.isascii() and text.isprintable():
-        return text
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-
-
-def _ascii(text: str) -> str:
-    if text.isascii() and text.isprintable():
-        return text
-    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    return within_body_limit("\n".join([title, "", *rendered, ""]))

@@ -2,6 +2,7 @@
 
 CloudWatch alarm actions reach an SNS topic of another account only in the alarm's own
 Region, so a member in any Region sends its alarm and sign-in mails through this function.
+An alarm reaches a function as CloudWatch's JSON document; it is passed on as a readable mail.
 SNS invokes it asynchronously: an error makes Lambda retry, then keep the event.
 """
 
@@ -11,6 +12,7 @@ import logging
 import os
 from typing import Any
 
+from handlers.alarm_message import alarm_document, render_alarm
 from handlers.log_lines import SKIPPED_LOG_PREFIX
 
 logger = logging.getLogger("login-monitoring.forwarder")
@@ -33,12 +35,21 @@ def forward(event: dict[str, Any], hub_topic_arn: str, sns: Any) -> int:
         if "Message" not in message:
             logger.warning("%s %s: no SNS message", SKIPPED_LOG_PREFIX, record.get("EventSubscriptionArn", "?"))
             continue
-        request = {"TopicArn": hub_topic_arn, "Message": message["Message"]}
-        if message.get("Subject"):
-            request["Subject"] = message["Subject"]
-        sns.publish(**request)
+        sns.publish(**hub_request(hub_topic_arn, message))
         forwarded += 1
     return forwarded
+
+
+def hub_request(hub_topic_arn: str, message: dict[str, Any]) -> dict[str, str]:
+    """What to publish to the hub for one message of the member's topic."""
+    alarm = alarm_document(message["Message"])
+    if alarm is not None:
+        mail = render_alarm(alarm)
+        return {"TopicArn": hub_topic_arn, "Subject": mail.subject, "Message": mail.body}
+    request = {"TopicArn": hub_topic_arn, "Message": message["Message"]}
+    if message.get("Subject"):
+        request["Subject"] = message["Subject"]
+    return request
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:

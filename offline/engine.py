@@ -87,6 +87,8 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         # Outputs of the stacks a program references, by stack name (or its last path segment).
         self.stack_outputs = stack_outputs or {}
         self.computed: dict[str, str] = {}
+        # Explicit AWS providers by name -> their Region.
+        self.provider_regions: dict[str, str] = {}
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -119,14 +121,20 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             outputs = self.stack_outputs.get(name, self.stack_outputs.get(name.rsplit("/", 1)[-1], {}))
             for key, value in outputs.items():
                 self._remember(value, f"{name}.outputs.{key}")
+                for inner, item in value.items() if isinstance(value, dict) else ():
+                    self._remember(item, f"{name}.outputs.{key}.{inner}")
             return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
         state = dict(args.inputs)
+        if args.typ == "pulumi:providers:aws":
+            # Resources placed with this provider live in its Region, and their ARNs say so.
+            self.provider_regions[args.name] = args.inputs.get("region") or self.region
+            return args.name, state
         name = args.inputs.get("name") or (
             args.inputs["namePrefix"] + _physical_name(args.name)[-7:]
             if args.inputs.get("namePrefix")
             else _physical_name(args.name)
         )
-        arn = self._arn_for(args.typ, name, args.inputs, state)
+        arn = self._arn_for(args.typ, name, args.inputs, state, self._region_of(args.provider))
         if arn:
             state.setdefault("arn", arn)
         resource_id = state.pop("_id", None) or name
@@ -141,8 +149,15 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         if isinstance(value, str) and value and value not in self.computed:
             self.computed[value] = meaning
 
-    def _arn_for(self, typ: str, name: str, inputs: dict, state: dict) -> str | None:
-        p, r, a = self.partition, self.region, self.account_id
+    def _region_of(self, provider_reference: str | None) -> str:
+        # A provider reference is "<urn>::<id>"; the URN ends with the provider's name.
+        if provider_reference:
+            urn = provider_reference.rsplit("::", 1)[0]
+            return self.provider_regions.get(urn.rsplit("::", 1)[-1], self.region)
+        return self.region
+
+    def _arn_for(self, typ: str, name: str, inputs: dict, state: dict, region: str) -> str | None:
+        p, r, a = self.partition, region, self.account_id
         if typ == "aws:s3/bucket:Bucket":
             bucket = inputs.get("bucket") or name.lower()
             state.update(bucket=bucket, _id=bucket)

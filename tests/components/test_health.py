@@ -89,6 +89,7 @@ def test_skipped_records_alarm_counts_the_handlers_skip_lines_in_the_notifiers_o
     alarm = health_alarms(dev)["notifier-skipped-records"]
     assert (alarm["namespace"], alarm["metricName"]) == (transformation["namespace"], transformation["name"])
     assert alarm["statistic"] == "Sum" and "dimensions" not in alarm
+    assert transformation["namespace"] == "LoginMonitoring/dev"
 
 
 def test_health_alarms_mail_the_same_recipients_as_the_alerts(dev):

@@ -66,7 +66,7 @@ def test_failed_sign_in_alarm_watches_exactly_the_filters_metric(dev):
         transformation["name"],
         transformation["namespace"],
     )
-    assert transformation["name"] and transformation["namespace"] == "LoginMonitoring"
+    assert transformation["name"] and transformation["namespace"] == "LoginMonitoring/dev"
     assert alarm.inputs["statistic"] == "Sum"
     assert alarm.inputs["threshold"] == 5
     assert alarm.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -100,13 +100,38 @@ def test_every_alarm_watches_its_own_filters_metric_and_notifies_the_topic(dev):
             transformation["name"],
             transformation["namespace"],
         ), detection_id
-        assert transformation["namespace"] == "LoginMonitoring"
+        assert transformation["namespace"] == "LoginMonitoring/dev"
         assert metric_filter.inputs["logGroupName"] == dev.outputs["logGroupName"]
         assert alarm.inputs["alarmActions"] == [topic_arn] and alarm.inputs["okActions"] == [topic_arn]
         assert alarm.inputs["treatMissingData"] == "notBreaching"
         assert alarm.inputs["name"] == f"login-monitoring-dev-{detection_id}"
     names = [t["name"] for t in (f.inputs["metricTransformation"] for f, _ in pairs.values())]
     assert len(names) == len(set(names))
+
+
+def test_two_stacks_in_one_account_and_region_never_count_each_others_events():
+    # Same account and Region, different stacks (say, one per trail): each alarm must watch its own metric.
+    namespaces = []
+    for stack in ("dev", "member-a"):
+        run = run_program(
+            load_stack_config(stack),
+            account_id="123456789012",
+            region="us-east-1",
+            stack_outputs={"hub": run_stack("hub").outputs},
+        )
+        own = {a.inputs["namespace"] for a in run.of_type(ALARM) if not a.inputs["namespace"].startswith("AWS/")}
+        namespaces.append(own)
+    assert namespaces[0] == {"LoginMonitoring/dev"} and namespaces[1] == {"LoginMonitoring/member-a"}
+
+
+def test_only_the_dashboards_metrics_publish_a_default_zero(dev):
+    from components.detection_alarms import ALWAYS_PUBLISHED
+
+    defaults = {
+        key: f.inputs["metricTransformation"].get("defaultValue") for key, (f, _) in detection_pairs(dev).items()
+    }
+    assert {key for key, value in defaults.items() if value is not None} == set(ALWAYS_PUBLISHED)
+    assert {defaults[key] for key in ALWAYS_PUBLISHED} == {"0"}
 
 
 def test_deployed_filters_are_the_stacks_profile_with_its_overrides(dev):

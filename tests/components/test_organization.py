@@ -27,10 +27,18 @@ def member(hub):
 
 
 def test_hub_exports_what_members_need(hub):
-    assert set(hub.outputs) == {"hubTopicArn", "hubTopicKeyArn", "sinkArn", "organizationId", "dashboardName"}
+    assert set(hub.outputs) == {
+        "hubTopicArn",
+        "hubTopicKeyArn",
+        "sinkArn",
+        "sinkArns",
+        "organizationId",
+        "dashboardName",
+    }
     assert hub.outputs["organizationId"] == ORG
     assert hub.outputs["hubTopicArn"].startswith("arn:aws:sns:us-east-1:210987654321:")
     assert hub.outputs["sinkArn"].startswith("arn:aws:oam:us-east-1:210987654321:sink/")
+    assert hub.outputs["sinkArns"]["us-east-1"] == hub.outputs["sinkArn"]
 
 
 def test_hub_watches_no_account_itself(hub):
@@ -61,25 +69,74 @@ def test_hub_key_is_usable_by_the_organization_only_through_sns(hub):
     assert hub.one("aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == key.state["arn"] == hub.outputs["hubTopicKeyArn"]
 
 
-def test_hub_sink_admits_metric_links_from_the_organization(hub):
-    policy = hub.one("aws:oam/sinkPolicy:SinkPolicy")
-    assert policy.inputs["sinkIdentifier"] == hub.outputs["sinkArn"]
-    (only,) = statements(policy)
-    assert sorted(only["Action"]) == ["oam:CreateLink", "oam:UpdateLink"]
-    assert only["Condition"] == {
-        "StringEquals": {"aws:PrincipalOrgID": ORG},
-        "ForAllValues:StringEquals": {"oam:ResourceTypes": ["AWS::CloudWatch::Metric"]},
-    }
+def test_hub_has_a_sink_admitting_the_organizations_metric_links_in_every_member_region(hub):
+    sinks = {sink.state["arn"]: sink for sink in hub.of_type("aws:oam/sink:Sink")}
+    assert set(hub.outputs["sinkArns"]) == {"us-east-1", "eu-west-1"}
+    assert set(sinks) == set(hub.outputs["sinkArns"].values())
+    for region, arn in hub.outputs["sinkArns"].items():
+        assert arn.startswith(f"arn:aws:oam:{region}:210987654321:sink/")
+    policies = hub.of_type("aws:oam/sinkPolicy:SinkPolicy")
+    assert {policy.inputs["sinkIdentifier"] for policy in policies} == set(sinks)
+    for policy in policies:
+        (only,) = statements(policy)
+        assert sorted(only["Action"]) == ["oam:CreateLink", "oam:UpdateLink"]
+        assert only["Condition"] == {
+            "StringEquals": {"aws:PrincipalOrgID": ORG},
+            "ForAllValues:StringEquals": {"oam:ResourceTypes": ["AWS::CloudWatch::Metric"]},
+        }
 
 
-def test_hub_dashboard_searches_every_linked_account(hub):
+def test_a_sink_in_another_region_is_made_with_the_stacks_own_account_guard_and_role(hub):
+    (provider,) = hub.of_type("pulumi:providers:aws")
+    assert provider.inputs["region"] == "eu-west-1"
+    # An explicit provider reads none of the stack's aws: settings; without these it would deploy unchecked.
+    assert json.loads(provider.inputs["allowedAccountIds"]) == ["210987654321"]
+    assert json.loads(provider.inputs["assumeRoles"]) == [
+        {"roleArn": "arn:aws:iam::210987654321:role/LoginMonitoringDeploy", "sessionName": "login-monitoring-hub"}
+    ]
+    sink = named(hub, "aws:oam/sink:Sink", "login-monitoring-hub-sink-eu-west-1")
+    assert sink.state["arn"] == hub.outputs["sinkArns"]["eu-west-1"]
+
+
+def test_hub_dashboard_has_a_band_per_region_without_gaps_and_labels_series_by_account(hub):
     dashboard = hub.one("aws:cloudwatch/dashboard:Dashboard")
     body = json.loads(dashboard.inputs["dashboardBody"])
-    expressions = [w["properties"]["metrics"][0][0]["expression"] for w in body["widgets"]]
-    assert "SEARCH('{LoginMonitoring} MetricName=\"ConsoleSignInFailures\"', 'Sum', 300)" in expressions
-    assert "SEARCH('{LoginMonitoring}', 'Sum', 3600)" in expressions
-    assert {w["properties"]["region"] for w in body["widgets"]} == {"us-east-1"}
+    graphs = [w for w in body["widgets"] if w["type"] == "metric"]
+    expressions = {(w["properties"]["region"], w["properties"]["metrics"][0][0]["expression"]) for w in graphs}
+    for region in ("us-east-1", "eu-west-1"):
+        assert (region, "SEARCH('Namespace=LoginMonitoring MetricName=\"ConsoleSignInFailures\"', 'Sum', 300)") in (
+            expressions
+        )
+        assert (region, "SEARCH('Namespace=LoginMonitoring', 'Sum', 3600)") in expressions
+    assert all("AccountLabel" in w["properties"]["metrics"][0][0]["label"] for w in graphs)
+    # Every row from the top to the last widget's bottom is covered: no empty band.
+    covered = set()
+    for widget in body["widgets"]:
+        covered |= set(range(widget["y"], widget["y"] + widget["height"]))
+    assert covered == set(range(max(covered) + 1))
     assert hub.outputs["dashboardName"] == "login-monitoring-hub-organization"
+
+
+def test_member_links_to_the_sink_of_its_own_region(hub):
+    member_b = run_program(load_stack_config("member-b"), stack_outputs={"hub": hub.outputs})
+    link = member_b.one("aws:oam/link:Link")
+    assert link.inputs["sinkIdentifier"] == hub.outputs["sinkArns"]["eu-west-1"]
+
+
+def test_member_in_a_region_the_hub_does_not_serve_fails_naming_the_region():
+    hub = run_stack("hub", memberRegions=[])
+    with pytest.raises(
+        Exception, match="this stack runs in eu-west-1; add eu-west-1 to login-monitoring:memberRegions"
+    ):
+        run_program(load_stack_config("member-b"), stack_outputs={"hub": hub.outputs})
+
+
+def test_a_second_stack_in_the_same_account_and_region_can_leave_the_link_to_the_first(hub):
+    run = run_program(
+        load_stack_config("member-a", overrides={"login-monitoring:linkMetricsToHub": False}),
+        stack_outputs={"hub": hub.outputs},
+    )
+    assert run.of_type("aws:oam/link:Link") == [] and "hubLinkArn" not in run.outputs
 
 
 def test_member_reads_the_hub_stack_by_name(member):
@@ -236,3 +293,9 @@ def test_role_settings_fail_naming_the_key(stack, overrides, key, words):
     with pytest.raises(SettingsError) as caught:
         run_stack(stack, **overrides)
     assert any(k == key and words in m for k, m in caught.value.problems), caught.value.problems
+
+
+def test_a_hub_deployed_before_regional_sinks_still_serves_members_of_its_own_region(hub):
+    older = {key: value for key, value in hub.outputs.items() if key != "sinkArns"}
+    run = run_program(load_stack_config("member-a"), stack_outputs={"hub": older})
+    assert run.one("aws:oam/link:Link").inputs["sinkIdentifier"] == hub.outputs["sinkArn"]

@@ -1,0 +1,28 @@
+"""Text that is safe in a mail: one line per field, subjects and bodies within SNS's limits."""
+
+from __future__ import annotations
+
+# SNS rejects subjects of 100 characters or more, non-ASCII text and line breaks.
+SUBJECT_LIMIT = 99
+# SNS accepts messages up to 262,144 bytes; fields are capped at parse time, this is the last guard.
+BODY_LIMIT_BYTES = 256 * 1024
+
+
+def one_line(text: str) -> str:
+    """The text as one line: a line break or control character in a field must not forge a mail line."""
+    if text.isascii() and text.isprintable():
+        return text
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def ascii_only(text: str) -> str:
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+
+
+def within_body_limit(body: str) -> str:
+    encoded = body.encode("utf-8")
+    if len(encoded) <= BODY_LIMIT_BYTES:
+        return body
+    return encoded[: BODY_LIMIT_BYTES - 16].decode("utf-8", "ignore") + "\n[cut]\n"
