@@ -11,7 +11,6 @@ from sqlglot import exp
 from backtest.sql import KINDS, Fields, json_path
 
 VALUES = "vals"
-_NUMBER_TYPES = ("BIGINT", "UBIGINT", "HUGEINT", "BIGNUM", "DOUBLE")
 
 
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
@@ -26,40 +25,48 @@ def extract_values(doc: exp.Expression, fields: Fields) -> exp.Expression:
     return _call("json_extract", doc, exp.Array(expressions=paths))
 
 
-def field_columns(fields: Fields, values: str = VALUES) -> list[exp.Expression]:
-    """k<i>, s<i>, n<i>, x<i> (only those the predicates read) from the list `values`."""
+def raw_columns(fields: Fields, values: str = VALUES) -> list[exp.Expression]:
+    """r<i>: the JSON text of each selector's value, as DuckDB writes it (minified, escapes resolved)."""
+    return [
+        exp.alias_(
+            exp.cast(exp.Bracket(this=exp.column(values), expressions=[exp.Literal.number(index)]), "VARCHAR"),
+            f"r{index}",
+        )
+        for index in range(len(fields.paths))
+    ]
+
+
+def field_columns(fields: Fields) -> list[exp.Expression]:
+    """k<i>, s<i>, n<i>, x<i> (only those the predicates read) from the raw texts r<i>.
+
+    The JSON text alone tells the kind by its first character, and a string without a backslash is
+    its text between the quotes, so most values need no second parse.
+    """
     columns: list[exp.Expression] = []
     for index in range(len(fields.paths)):
-        value = exp.Bracket(this=exp.column(values), expressions=[exp.Literal.number(index)])
-        json_type = _call("json_type", value)
+        raw = exp.column(f"r{index}")
+        first = exp.func("left", raw, exp.Literal.number(1))
         kind = exp.Case()
-        for name, code in (("VARCHAR", "s"), ("NULL", "z"), ("OBJECT", "o"), ("ARRAY", "a")):
-            kind = kind.when(exp.EQ(this=json_type, expression=exp.Literal.string(name)), exp.Literal.string(code))
-        kind = kind.when(
-            exp.EQ(this=json_type, expression=exp.Literal.string("BOOLEAN")),
-            exp.If(
-                this=exp.EQ(this=exp.cast(value, "VARCHAR"), expression=exp.Literal.string("true")),
-                true=exp.Literal.string(KINDS["true"]),
-                false=exp.Literal.string(KINDS["false"]),
-            ),
-        )
-        kind = kind.when(
-            exp.In(this=json_type, expressions=[exp.Literal.string(name) for name in _NUMBER_TYPES]),
-            exp.Literal.string(KINDS["number"]),
-        )
+        for char, code in (('"', "s"), ("{", "o"), ("[", "a"), ("t", "t"), ("f", "f"), ("n", "z")):
+            kind = kind.when(exp.EQ(this=first, expression=exp.Literal.string(char)), exp.Literal.string(code))
+        kind = kind.when(exp.Not(this=exp.Is(this=raw, expression=exp.Null())), exp.Literal.string(KINDS["number"]))
         columns.append(exp.alias_(kind, f"k{index}"))
         if fields.needs(index, "s"):
-            columns.append(exp.alias_(_call("json_extract_string", value, exp.Literal.string("$")), f"s{index}"))
-        if fields.needs(index, "n"):
-            columns.append(exp.alias_(exp.TryCast(this=value, to=exp.DataType.build("DOUBLE")), f"n{index}"))
-        if fields.needs(index, "x"):
-            # Python writes a float the shortest way that reads back (1.5, 1e+20), as DuckDB does for DOUBLE;
-            # integers keep every digit.
-            as_double = exp.cast(exp.TryCast(this=value, to=exp.DataType.build("DOUBLE")), "VARCHAR")
             text = exp.If(
-                this=exp.EQ(this=json_type, expression=exp.Literal.string("DOUBLE")),
-                true=as_double,
-                false=exp.cast(value, "VARCHAR"),
+                this=exp.func("contains", raw, exp.Literal.string("\\")),
+                true=_call("json_extract_string", raw, exp.Literal.string("$")),
+                false=_call("array_slice", raw, exp.Literal.number(2), exp.Literal.number(-2)),
             )
-            columns.append(exp.alias_(text, f"x{index}"))
+            columns.append(exp.alias_(text, f"s{index}"))
+        is_number = exp.EQ(this=exp.column(f"k{index}"), expression=exp.Literal.string(KINDS["number"]))
+        if fields.needs(index, "n"):
+            number = exp.TryCast(this=raw, to=exp.DataType.build("DOUBLE"))
+            columns.append(exp.alias_(exp.Case().when(is_number, number), f"n{index}"))
+        if fields.needs(index, "x"):
+            # Python reads a number with '.', 'e' or 'E' as a float and writes it the shortest way that
+            # reads back (1.5, 1e+20), as DuckDB writes a DOUBLE; an integer keeps every digit.
+            is_float = exp.func("regexp_matches", raw, exp.Literal.string("[.eE]"))
+            as_double = exp.cast(exp.TryCast(this=raw, to=exp.DataType.build("DOUBLE")), "VARCHAR")
+            text = exp.If(this=is_float, true=as_double, false=raw)
+            columns.append(exp.alias_(exp.Case().when(is_number, text), f"x{index}"))
     return columns

@@ -2,6 +2,7 @@
 
     python -m replay --stack dev replay/sample/history
     python -m replay --stack prod --format json ~/cloudtrail-logs/ > report.json
+    python -m replay --stack prod --engine duckdb ~/cloudtrail-logs/
 
 Exit status: 0 replayed, 1 nothing could be read, 2 configuration error.
 """
@@ -13,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from backtest.duckdb_engine import replay_files
 from components.settings import SettingsError, load_settings
 from offline import cli
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
@@ -46,6 +48,23 @@ class Progress:
             sys.stderr.write("\n")
 
 
+def _replay_in_python(replay: Replay, files: list[Path], problems: list[Problem]) -> int:
+    progress = Progress(len(files), sys.stderr.isatty())
+    files_read = 0
+    for path in files:
+        before = len(problems)
+        events_before = replay.events + replay.duplicates
+        for count, event in enumerate(read_events(path, problems.append), start=1):
+            replay.feed(event)
+            if count % 50_000 == 0:
+                progress.update(replay.events)
+        if replay.events + replay.duplicates > events_before or len(problems) == before:
+            files_read += 1
+        progress.update(replay.events, done_file=True)
+    progress.close()
+    return files_read
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m replay", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders of CloudTrail history")
@@ -54,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--max-mails", type=int, default=20, help="mails shown in text output (default 20; JSON has all)"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("python", "duckdb"),
+        default="python",
+        help="python: the pattern engine, one core; duckdb: the same detections as SQL on every core",
     )
     options = parser.parse_args(argv)
 
@@ -74,20 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     replay = Replay(
         settings.detections, notify_on=settings.notify_on, timezone=settings.display_timezone, report=problems.append
     )
-    progress = Progress(len(files), sys.stderr.isatty())
-    files_read = 0
-    for path in files:
-        before = len(problems)
-        events_before = replay.events + replay.duplicates
-        for count, event in enumerate(read_events(path, problems.append), start=1):
-            replay.feed(event)
-            if count % 50_000 == 0:
-                progress.update(replay.events)
-        if replay.events + replay.duplicates > events_before or len(problems) == before:
-            files_read += 1
-        progress.update(replay.events, done_file=True)
-    progress.close()
-
+    if options.engine == "duckdb":
+        files_read = replay_files(replay, files, problems.append)
+    else:
+        files_read = _replay_in_python(replay, files, problems)
     result = replay.result()
     result.problems = problems
     context = {

@@ -92,6 +92,8 @@ class Replay:
             self._seen.add(event_id)
         self.events += 1
         name = event.get("eventName")
+        if type(name) is not str:
+            name = None  # an object or array cannot be looked up (nor equal a pattern's text)
         matched = None
         candidates = self._by_name.get(name)
         if candidates:
@@ -99,6 +101,12 @@ class Replay:
         for position, test in self._unconstrained:
             if test(event):
                 matched = [*(matched or ()), position]
+        signin = name in self._signin_names and self._signin_test(event)
+        if matched or signin:
+            self.record(event, matched or (), signin)
+
+    def record(self, event: dict[str, Any], matched: Sequence[int], signin: bool) -> None:
+        """Account for one new event whose matches are already known (detection positions, sign-in)."""
         if matched:
             # One event often matches several detections: read its time once.
             when = self._time_of(event)
@@ -106,7 +114,7 @@ class Replay:
                 self.matches[position] += 1
                 if when is not None:
                     self.simulators[position].add(when.timestamp())
-        if name in self._signin_names and self._signin_test(event):
+        if signin:
             self._mail(event)
 
     def _time_of(self, event: dict) -> datetime | None:

@@ -1,0 +1,295 @@
+"""Replay on DuckDB: every detection of a stack as one SQL pass over the input files.
+
+DuckDB reads CloudTrail S3 log files (`{"Records": [...]}`, plain or gzipped) and JSON Lines itself,
+on every core, evaluates all patterns and the notifier's subscription filter in SQL, and removes
+events seen twice (first by file, then by position, as the Python replay does). Only the events that
+matched something come back to Python, where the existing alarm simulator and the notifier's own
+code turn them into the same report.
+
+Anything DuckDB cannot read exactly like replay/readers.py (other formats such as lookup-events
+output, invalid JSON, a value that is not an event) is read by replay/readers.py instead and handed
+to DuckDB as JSON Lines, so the report is the same whichever engine runs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import heapq
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import duckdb
+from sqlglot import exp
+
+from backtest.duckdb_query import flags_select
+from detections.pattern import compile_pattern
+from handlers.signin_events import subscription_filter_pattern
+from replay.core import Replay
+from replay.readers import Problem, read_events
+
+_RECORDS_START = re.compile(r'^\s*\{\s*"Records"\s*:\s*\[')
+_SNIFF_BYTES = 1 << 16
+_CONTAINERS = ("Records", "Events", "events")
+# CloudTrail delivers files of a few MB; the cap only bounds one record document in memory.
+_MAX_DOCUMENT_BYTES = 1 << 28
+
+
+@dataclass
+class _Inputs:
+    records: dict[bool, list[int]] = field(default_factory=lambda: {True: [], False: []})  # gzipped -> files
+    lines: list[int] = field(default_factory=list)
+    python: list[int] = field(default_factory=list)
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as probe:
+        return probe.read(2) == b"\x1f\x8b"
+
+
+def _classify(path: Path) -> str:
+    """'records' or 'lines' when DuckDB reads the file as replay/readers.py would; 'python' otherwise."""
+    try:
+        opener = gzip.open if _is_gzip(path) else open
+        with opener(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+        text = head.decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
+        return "python"  # replay/readers.py names the problem
+    if _RECORDS_START.match(text):
+        return "records"
+    for line in text.splitlines(keepends=True):
+        if not line.strip():
+            continue
+        if not line.endswith("\n"):
+            return "python"  # a first line longer than the sniff: rare, leave it to the reader
+        try:
+            first = json.loads(line)
+        except ValueError:
+            return "python"
+        if isinstance(first, dict) and not any(key in first for key in _CONTAINERS):
+            return "lines"
+        return "python"
+    return "python"
+
+
+def _events_and_problems(path: Path) -> Iterator[dict | Problem]:
+    """replay/readers.py's events and problems of one file, in the order it meets them."""
+    pending: list[Problem] = []
+    for event in read_events(path, pending.append):
+        yield from pending
+        pending.clear()
+        yield event
+    yield from pending
+
+
+def _quote(value: str) -> str:
+    return exp.Literal.string(value).sql("duckdb")
+
+
+def _index_list(indexes: Sequence[int]) -> str:
+    return "[" + ", ".join(str(index) for index in indexes) + "]"
+
+
+def _file_list(paths: Sequence[Path]) -> str:
+    return "[" + ", ".join(_quote(str(path)) for path in paths) + "]"
+
+
+class DuckDBReplay:
+    """Fill a Replay from files, with the detection work done by DuckDB."""
+
+    def __init__(self, replay: Replay, *, threads: int | None = None) -> None:
+        self.replay = replay
+        self.threads = threads
+        patterns = [item.compiled for item in replay.detections]
+        self.signin = len(patterns)
+        self.patterns = [*patterns, compile_pattern(subscription_filter_pattern())]
+
+    def run(self, files: Sequence[Path], report) -> int:
+        """Replay `files` (in order); report problems in replay/readers.py's order; return the files read."""
+        kinds = [_classify(path) for path in files]
+        inputs = _Inputs()
+        for index, (path, kind) in enumerate(zip(files, kinds, strict=True)):
+            if kind == "records":
+                inputs.records[_is_gzip(path)].append(index)
+            elif kind == "lines":
+                inputs.lines.append(index)
+            else:
+                inputs.python.append(index)
+        with TemporaryDirectory() as folder, duckdb.connect(config=self._config()) as connection:
+            connection.execute("SET enable_progress_bar = false")
+            while True:
+                read_problems, read_ok = self._read_in_python(files, inputs.python, Path(folder))
+                try:
+                    odd = self._evaluate(connection, files, inputs, Path(folder))
+                except duckdb.Error:
+                    odd = self._unreadable(connection, files, inputs)
+                    if not odd:
+                        raise
+                if not odd:
+                    break
+                # Rare: a file DuckDB would read differently from the Python reader; the reader takes it.
+                inputs.records = {gz: [i for i in group if i not in odd] for gz, group in inputs.records.items()}
+                inputs.lines = [i for i in inputs.lines if i not in odd]
+                inputs.python = sorted({*inputs.python, *odd})
+            self._finish(connection, read_problems, report)
+        duckdb_files = len(files) - len(inputs.python)
+        return duckdb_files + sum(read_ok.values())
+
+    def _config(self) -> dict:
+        config: dict = {"preserve_insertion_order": True}
+        if self.threads:
+            config["threads"] = self.threads
+        return config
+
+    # ------------------------------------------------------------------ sources
+
+    def _read_in_python(self, files, indexes, folder: Path):
+        """Files DuckDB does not take: read as replay does, events written as JSON Lines for DuckDB."""
+        problems: list[tuple[int, int, Problem]] = []
+        read_ok: dict[int, bool] = {}
+        with (folder / "python.jsonl").open("w", encoding="utf-8") as handle:
+            for index in indexes:
+                problems_before = len(problems)
+                position = 0
+                for item in _events_and_problems(files[index]):
+                    if isinstance(item, Problem):
+                        problems.append((index, position, item))
+                        continue
+                    handle.write(json.dumps({"file": index, "position": position, "doc": item}) + "\n")
+                    position += 1
+                read_ok[index] = position > 0 or len(problems) == problems_before
+        return problems, read_ok
+
+    def _sources(self, files, inputs: _Inputs, folder: Path) -> str:
+        parts = []
+        for gzipped, indexes in inputs.records.items():
+            if not indexes:
+                continue
+            listed = [files[i] for i in indexes]
+            # Each document ends with a marker row (doc NULL): a file with two markers holds two documents,
+            # and one whose Records is not a list marks itself; both are the Python reader's to report.
+            parts.append(
+                f"""SELECT ({_index_list(indexes)})[list_position({_file_list(listed)}, filename)] AS file,
+                       generate_subscripts(items, 1) - 1 AS position, unnest(items) AS doc,
+                       Records IS NULL AS odd_file
+                FROM (SELECT filename, Records, list_append(coalesce(Records, []::JSON[]), NULL::JSON) AS items
+                      FROM read_json({_file_list(listed)}, columns={{'Records': 'JSON[]'}},
+                                     format='unstructured', filename=true,
+                                     compression={_quote("gzip" if gzipped else "none")},
+                                     maximum_object_size={_MAX_DOCUMENT_BYTES}))"""
+            )
+        for index in inputs.lines:
+            compression = "gzip" if _is_gzip(files[index]) else "none"
+            parts.append(
+                f"""SELECT {index} AS file, row_number() OVER () - 1 AS position, json AS doc, false AS odd_file
+                FROM read_ndjson_objects({_quote(str(files[index]))}, compression={_quote(compression)},
+                                         maximum_object_size={_MAX_DOCUMENT_BYTES})"""
+            )
+        parts.append(
+            f"""SELECT file, position, doc, false AS odd_file
+            FROM read_json({_quote(str(folder / "python.jsonl"))}, format='newline_delimited',
+                           columns={{'file': 'INTEGER', 'position': 'BIGINT', 'doc': 'JSON'}},
+                           maximum_object_size={_MAX_DOCUMENT_BYTES})"""
+        )
+        return "\nUNION ALL\n".join(f"({part})" for part in parts)
+
+    def _unreadable(self, connection, files, inputs: _Inputs) -> set[int]:
+        """After DuckDB refused the batch: the files it cannot read on their own."""
+        refused = set()
+        for gzipped, indexes in inputs.records.items():
+            for index in indexes:
+                try:
+                    connection.execute(
+                        f"SELECT count(*) FROM read_json({_quote(str(files[index]))}, columns={{'Records': 'JSON[]'}}, "
+                        f"format='unstructured', compression={_quote('gzip' if gzipped else 'none')}, "
+                        f"maximum_object_size={_MAX_DOCUMENT_BYTES})"
+                    ).fetchall()
+                except duckdb.Error:
+                    refused.add(index)
+        for index in inputs.lines:
+            try:
+                connection.execute(
+                    f"SELECT count(*) FROM read_ndjson_objects({_quote(str(files[index]))}, "
+                    f"compression={_quote('gzip' if _is_gzip(files[index]) else 'none')}, "
+                    f"maximum_object_size={_MAX_DOCUMENT_BYTES})"
+                ).fetchall()
+            except duckdb.Error:
+                refused.add(index)
+        return refused
+
+    # ------------------------------------------------------------------ evaluation
+
+    def _evaluate(self, connection, files, inputs: _Inputs, folder: Path) -> set[int]:
+        """Evaluate every event into the table `evaluated`; return files that need the Python reader."""
+        carried = ["file", "position", "odd", "document_end", "body"]
+        source = f"""SELECT file, position, doc, doc::VARCHAR AS body, doc IS NULL AS document_end,
+                        odd_file OR NOT starts_with(ltrim(doc::VARCHAR), '{{') AS odd
+                     FROM ({self._sources(files, inputs, folder)})"""
+        raw = {"event_id": ("eventID",), "event_time": ("eventTime",)}
+        flags = flags_select(exp.to_table("source_rows"), "doc", carried, self.patterns, raw)
+        # The body is kept only for sign-ins, which the notifier renders from the whole event. An
+        # event's key is its eventID as JSON text, written canonically by DuckDB; null means none.
+        connection.execute("DROP TABLE IF EXISTS evaluated")
+        connection.execute(
+            f"""CREATE TEMP TABLE evaluated AS
+                WITH source_rows AS ({source})
+                SELECT * EXCLUDE (body), CASE WHEN m{self.signin} THEN body END AS body,
+                       CASE WHEN event_id <> 'null' THEN event_id END AS event_key
+                FROM ({flags.sql("duckdb")})"""
+        )
+        odd = connection.execute(
+            """SELECT file FROM evaluated GROUP BY file
+               HAVING bool_or(odd) OR count(*) FILTER (WHERE document_end) > 1"""
+        ).fetchall()
+        connection.execute("DELETE FROM evaluated WHERE document_end")
+        return {row[0] for row in odd}
+
+    def _finish(self, connection, read_problems, report) -> None:
+        replay = self.replay
+        matched = " OR ".join(f"m{i}" for i in range(len(self.patterns)))
+        listed = ", ".join(f"CASE WHEN m{i} THEN {i} END" for i in range(self.signin))
+        connection.execute(
+            """CREATE TEMP TABLE kept AS
+               SELECT *, event_key IS NOT NULL
+                         AND row_number() OVER (PARTITION BY event_key ORDER BY file, position) > 1 AS duplicate
+               FROM evaluated"""
+        )
+        connection.execute("DROP TABLE evaluated")
+        events, duplicates = connection.execute(
+            "SELECT count(*) FILTER (NOT duplicate), count(*) FILTER (duplicate) FROM kept"
+        ).fetchone()
+        replay.events += events
+        replay.duplicates += duplicates
+        rows = connection.execute(
+            f"""SELECT file, position, event_id, event_time, list_filter([{listed or "NULL"}], x -> x IS NOT NULL),
+                       m{self.signin}, body
+                FROM kept WHERE NOT duplicate AND ({matched}) ORDER BY file, position"""
+        ).fetchall()
+        connection.execute("DROP TABLE kept")
+        # Problems come out in the order the Python replay meets them: by file, then position.
+        merged = heapq.merge(
+            ((index, position, 0, problem) for index, position, problem in read_problems),
+            ((row[0], row[1], 1, row) for row in rows),
+            key=lambda item: item[:3],
+        )
+        for _, _, is_row, payload in merged:
+            if not is_row:
+                report(payload)
+                continue
+            _, _, event_id, event_time, positions, signin, body = payload
+            if signin:
+                event = json.loads(body)
+            else:
+                event = {} if event_id is None else {"eventID": json.loads(event_id)}
+                if event_time is not None:
+                    event["eventTime"] = json.loads(event_time)
+            replay.record(event, positions, signin)
+
+
+def replay_files(replay: Replay, files: Sequence[Path], report, *, threads: int | None = None) -> int:
+    """Replay `files` into `replay` on DuckDB; return how many files were read."""
+    return DuckDBReplay(replay, threads=threads).run(files, report)

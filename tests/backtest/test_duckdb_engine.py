@@ -1,0 +1,116 @@
+"""`replay --engine duckdb` prints the very report the Python replay prints, whatever the input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from detections.catalog import ct
+from replay.__main__ import main
+from replay.sample import generate
+from tests.backtest import generated
+
+SAMPLE = Path(generate.__file__).parent / "history"
+PROJECT = Path(generate.__file__).parents[2]
+
+
+def report(capsys, engine: str, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--engine", engine])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_same_report(capsys, *args: str) -> dict:
+    python = report(capsys, "python", "--format", "json", *args)
+    duckdb = report(capsys, "duckdb", "--format", "json", *args)
+    assert duckdb == python
+    assert report(capsys, "duckdb", *args) == report(capsys, "python", *args)  # the text report too
+    return json.loads(python[1])
+
+
+def cis_project(tmp_path: Path) -> Path:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((PROJECT / name).read_text())
+    (tmp_path / "Pulumi.cis.yaml").write_text(
+        "config:\n  login-monitoring:alertEmails: [sec@example.com]\n  login-monitoring:detectionProfile: cis\n"
+    )
+    return tmp_path
+
+
+def test_the_sample_in_all_four_formats(capsys):
+    result = assert_same_report(capsys, "--stack", "dev", str(SAMPLE))
+    assert result["events"] == 212 and result["transitions"] and result["mails"]
+
+
+def test_the_sample_under_the_cis_profile(tmp_path, capsys):
+    result = assert_same_report(capsys, "--stack", "cis", "--project-dir", str(cis_project(tmp_path)), str(SAMPLE))
+    assert result["profile"] == "cis"
+
+
+def test_overlapping_inputs_keep_the_first_copy_of_each_event(capsys):
+    result = assert_same_report(capsys, str(SAMPLE), str(SAMPLE / "cis-changes.jsonl"))
+    assert result["duplicatesSkipped"] == 7
+
+
+def write_records(path: Path, events: list, gzipped: bool = True) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"Records": events})
+    path.write_bytes(gzip.compress(text.encode()) if gzipped else text.encode())
+
+
+def test_generated_history_in_the_s3_layout(tmp_path, capsys):
+    events = generated.events(3000, seed=5)
+    for index, event in enumerate(events):
+        event.setdefault("eventTime", f"2024-05-01T{10 + index // 600:02d}:{index // 10 % 60:02d}:00Z")
+        if index % 7:
+            event["eventID"] = f"id-{index % 2500}"  # some appear twice, in different files
+    folder = tmp_path / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2024" / "05" / "01"
+    for part in range(10):
+        write_records(folder / f"111122223333_CloudTrail_us-east-1_{part:04d}.json.gz", events[part::10])
+    result = assert_same_report(capsys, str(tmp_path))
+    assert result["duplicatesSkipped"] > 0
+    assert sum(item["matches"] for item in result["detections"]) > 100
+
+
+def test_unusual_and_broken_inputs_are_reported_alike(tmp_path, capsys):
+    stop = ct("StopLogging", "cloudtrail.amazonaws.com", eventID="stop-1")
+    denied = ct("GetObject", "s3.amazonaws.com", errorCode="AccessDenied", eventID="denied-1")
+    root = ct("StopLogging", "cloudtrail.amazonaws.com", identity={"type": "Root"}, eventID="late", eventTime="soon")
+    write_records(tmp_path / "a-plain.json", [stop, denied], gzipped=False)
+    (tmp_path / "b-gzip-without-suffix").write_bytes(gzip.compress(json.dumps({"Records": [stop, root]}).encode()))
+    (tmp_path / "c-two-documents.json").write_text(json.dumps({"Records": [denied]}) + "\n" + '{"Records": []}\n')
+    (tmp_path / "d-records-not-a-list.json").write_text('{"Records": {"eventName": "x"}}')
+    (tmp_path / "e-item-not-an-event.json").write_text(json.dumps({"Records": [denied, 42]}))
+    lines = [json.dumps(stop), "", json.dumps({**denied, "eventID": "denied-2"}), "[1, 2]", json.dumps(root)]
+    (tmp_path / "f-lines.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "g-bad-line.jsonl").write_text(json.dumps({**stop, "eventID": "stop-2"}) + "\n{bad\n")
+    (tmp_path / "h-empty.json").write_text("")
+    (tmp_path / "i-broken.json.gz").write_bytes(b"\x1f\x8bnot really")
+    (tmp_path / "j-no-id.jsonl").write_text(json.dumps({**denied, "eventID": None}) + "\n" + json.dumps(denied) + "\n")
+    result = assert_same_report(capsys, str(tmp_path), str(tmp_path / "missing"))
+    assert len(result["problems"]) >= 8
+    assert result["filesRead"] < result["files"]
+
+
+def test_nothing_readable_exits_non_zero_on_duckdb_too(tmp_path, capsys):
+    (tmp_path / "junk.txt").write_text("nothing to see\n")
+    code, _, err = report(capsys, "duckdb", str(tmp_path))
+    assert code == 1 and "no CloudTrail event could be read" in err
+
+
+@pytest.mark.parametrize("privileged", ["Administrators", "Ops"])
+def test_stack_overrides_reach_the_sql(tmp_path, capsys, privileged):
+    project = cis_project(tmp_path)
+    (project / "Pulumi.tuned.yaml").write_text(
+        "config:\n  login-monitoring:alertEmails: [sec@example.com]\n"
+        f"  login-monitoring:privilegedGroups: [{privileged}]\n"
+        "  login-monitoring:detectionOverrides:\n"
+        "    - unauthorized-api-calls.threshold=2\n"
+        "    - cloudtrail-changes.excludePrincipals=arn:aws:sts::111122223333:assumed-role/Operator/deploy\n"
+    )
+    result = assert_same_report(capsys, "--stack", "tuned", "--project-dir", str(project), str(SAMPLE))
+    matches = {item["id"]: item["matches"] for item in result["detections"]}
+    assert matches["privileged-group-changes"] == (1 if privileged == "Administrators" else 0)
