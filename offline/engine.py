@@ -275,7 +275,11 @@ def run_program(
         stack = settings.get_root_resource()
         return pulumi.Output.from_input(dict(stack.outputs)).apply(run.outputs.update)
 
-    pulumi.runtime.test(program)()
+    try:
+        pulumi.runtime.test(program)()
+    except Exception as error:
+        _already_reported(error)
+        raise
     # Registration order follows whichever output resolved first; name order is the same every run.
     run.resources = sorted(
         (replace(record, dependencies=tuple(sorted(set(record.dependencies)))) for record in monitor.records),
@@ -283,6 +287,28 @@ def run_program(
     )
     run.computed = dict(mocks.computed)
     return run
+
+
+class _DropReportedFailures(logging.Filter):
+    """A failed program leaves hundreds of outputs holding its one error; when they are collected,
+    asyncio logs "Future exception was never retrieved" for each. The caller already has that
+    error, so those records say nothing new."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reported: set[tuple[type, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or (type(error), str(error)) not in self.reported
+
+
+_REPORTED = _DropReportedFailures()
+logging.getLogger("asyncio").addFilter(_REPORTED)
+
+
+def _already_reported(error: Exception) -> None:
+    _REPORTED.reported.add((type(error), str(error)))
 
 
 def _collector(run: ProgramRun) -> logging.Logger:

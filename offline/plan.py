@@ -67,24 +67,35 @@ class StackPlan:
 
 
 def plan_all(project_dir: Path = PROJECT_DIR) -> list[StackPlan]:
-    """Plan every stack; hubs first, so members read the hub plan's outputs as their StackReference."""
-    configs = [load_stack_config(name, project_dir) for name in stack_names(project_dir)]
+    """Plan every stack; hubs first, so members read the hub plan's outputs as their StackReference.
+
+    A stack that cannot be read or planned is reported with its problem; the others are still planned.
+    """
+    plans: list[StackPlan] = []
+    configs = []
+    for name in stack_names(project_dir):
+        try:
+            configs.append(load_stack_config(name, project_dir))
+        except StackConfigError as error:
+            plans.append(StackPlan(name, "?", error=str(error)))
 
     def role(config) -> str:
         return config.get(f"{config.project}:stackRole") or "member"
 
     outputs: dict[str, dict] = {}
-    plans: list[StackPlan] = []
     for config in sorted(configs, key=lambda c: (role(c) != "hub", c.stack)):
         plan = StackPlan(config.stack, role(config))
         try:
             plan.run = run_program(config, project_dir=project_dir, stack_outputs=outputs)
         except (SettingsError, HubStackError) as error:
             plan.error = str(error)
+        except Exception as error:
+            # One broken stack must not hide the plans of the others; its error still names it.
+            plan.error = f"the program failed: {type(error).__name__}: {error}"
         else:
             outputs[config.stack] = plan.run.outputs
         plans.append(plan)
-    return plans
+    return sorted(plans, key=lambda p: (p.role != "hub", p.run is None and p.role == "?", p.stack))
 
 
 def render_all(plans: list[StackPlan]) -> str:

@@ -76,6 +76,14 @@ def as_config_string(value: Any) -> str:
     return json.dumps(value)
 
 
+def _one_line(error: yaml.YAMLError) -> str:
+    """PyYAML's message spans lines with a caret drawing; a problem per stack reads best on one."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(error).split())
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """Refuses a mapping that names a key twice; YAML libraries otherwise keep the last one silently."""
 
@@ -100,7 +108,7 @@ def _read_yaml(path: Path) -> dict:
     except FileNotFoundError:
         raise StackConfigError(f"{path} does not exist") from None
     except yaml.YAMLError as error:
-        raise StackConfigError(f"{path} is not valid YAML: {error}") from None
+        raise StackConfigError(f"{path} is not valid YAML: {_one_line(error)}") from None
     if document is None:
         return {}
     if not isinstance(document, dict):

@@ -241,3 +241,53 @@ def test_diff_shows_a_resource_that_destroy_would_no_longer_keep():
     diff = diff_plans(before, after, before_label="before", after_label="after")
     (update,) = diff.resources
     assert [(c.path, c.before, c.after) for c in update.changes] == [("(retainOnDelete)", True, False)]
+
+
+def _project(tmp_path, *stacks: str):
+    for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{stack}.yaml" for stack in stacks)):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    return tmp_path
+
+
+def test_an_unreadable_stack_file_is_one_line_and_the_others_are_planned(tmp_path, capsys):
+    project = _project(tmp_path, "hub", "dev")
+    (project / "Pulumi.broken.yaml").write_text("config:\n  login-monitoring:notifyOn: [\n")
+    assert main(["--all", "--project-dir", str(project)]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines if line.startswith("  ")] == [
+        ["ok", "hub"],
+        ["ok", "dev"],
+        ["FAIL", "broken"],
+    ]
+    assert lines[-1].endswith(
+        "Pulumi.broken.yaml is not valid YAML: expected the node content, but found '<stream end>' (line 3, column 1)"
+    )
+
+
+def _plan_in_subprocess(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "offline.plan", *args],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_members_whose_hub_is_missing_fail_on_their_line_without_flooding_stderr(tmp_path):
+    project = _project(tmp_path, "dev", "member-a", "member-b")
+    process = _plan_in_subprocess("--all", "--project-dir", str(project))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert err == b""
+    fails = [line for line in out.decode().splitlines() if line.startswith("  FAIL")]
+    assert [line.split()[1] for line in fails] == ["member-a", "member-b"]
+    assert all("stack 'acme/login-monitoring/hub' has no output hubTopicArn" in line for line in fails)
+
+
+def test_a_closed_stdout_ends_the_plan_quietly():
+    process = _plan_in_subprocess("--all", "--json")
+    assert process.stdout.read(6) == b"[\n  {\n"
+    process.stdout.close()  # like `| head -c 6`: the reader is gone
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 1
+    assert err == b""
