@@ -1,4 +1,4 @@
-"""One metric filter and one alarm per enabled detection, all alarming to the alert topic."""
+"""One metric filter and one alarm per enabled detection, each invoking the alarm mailer."""
 
 from __future__ import annotations
 
@@ -34,10 +34,13 @@ def stack_namespace(stack: str) -> str:
 class DetectionAlarmsArgs:
     detections: Sequence[EnabledDetection]
     log_group_name: pulumi.Input[str]
-    topic_arn: pulumi.Input[str]
+    # The alarm mailer function: it mails each state change with the events behind it.
+    action_arn: pulumi.Input[str]
     # Physical names start with this, so alarm mails say which stack and detection fired.
     name_prefix: str
     namespace: str = METRIC_NAMESPACE
+    # ALARM -> OK changes invoke the mailer only when resolved mails are wanted.
+    resolved_mails: bool = False
 
 
 class DetectionAlarms(pulumi.ComponentResource):
@@ -78,8 +81,8 @@ class DetectionAlarms(pulumi.ComponentResource):
                 treat_missing_data=alarm.treat_missing_data,
                 # Left unset, CloudWatch uses its default sliding window.
                 evaluation_window=_wall_clock() if alarm.evaluation_window == WALL_CLOCK_WINDOW else None,
-                alarm_actions=[args.topic_arn],
-                ok_actions=[args.topic_arn],
+                alarm_actions=[args.action_arn],
+                ok_actions=[args.action_arn] if args.resolved_mails else [],
                 opts=child,
             )
             self.alarm_arns[detection.id] = created.arn

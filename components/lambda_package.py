@@ -66,11 +66,18 @@ def unpack_wheel(wheel: Path, unpack_dir: Path = UNPACK_DIR) -> Path:
 
 
 @functools.cache
-def handler_archive(handlers_dir: Path = HANDLERS_DIR) -> pulumi.AssetArchive:
+def _package_assets(handlers_dir: Path = HANDLERS_DIR) -> dict[str, pulumi.Asset]:
     # One package serves every function of the stack; build its file list once.
-    return pulumi.AssetArchive(
-        {name: pulumi.FileAsset(str(path)) for name, path in package_files(handlers_dir).items()}
-    )
+    return {name: pulumi.FileAsset(str(path)) for name, path in package_files(handlers_dir).items()}
+
+
+def handler_archive(
+    handlers_dir: Path = HANDLERS_DIR, extra_files: tuple[tuple[str, str], ...] = ()
+) -> pulumi.AssetArchive:
+    """The package, plus generated text files (archive path, content) one function needs."""
+    assets = dict(_package_assets(handlers_dir))
+    assets.update({path: pulumi.StringAsset(text) for path, text in extra_files})
+    return pulumi.AssetArchive(dict(sorted(assets.items())))
 
 
 def packaged_function(
@@ -84,6 +91,7 @@ def packaged_function(
     memory_size: int,
     timeout: int,
     opts: pulumi.ResourceOptions,
+    code: pulumi.AssetArchive | None = None,
 ) -> aws.lambda_.Function:
     """A function running code from this package, with the project's runtime, architecture and logging."""
     return aws.lambda_.Function(
@@ -92,7 +100,7 @@ def packaged_function(
         runtime=LAMBDA_RUNTIME,
         architectures=["arm64"],
         handler=handler,
-        code=handler_archive(),
+        code=code or handler_archive(),
         role=role_arn,
         memory_size=memory_size,
         timeout=timeout,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.alarm_mailer import AlarmMailer, AlarmMailerArgs
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
 from components.detection_alarms import DetectionAlarms, DetectionAlarmsArgs, stack_namespace
@@ -23,6 +24,7 @@ class LoginMonitoring(pulumi.ComponentResource):
     notifier_function_arn: pulumi.Output[str]
     sign_in_table_name: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
+    alarm_mailer_failed_events_queue_url: pulumi.Output[str]
     health_topic_arn: pulumi.Output[str]
     forwarder_failed_events_queue_url: pulumi.Output[str] | None
     trail_arn: pulumi.Output[str] | None
@@ -61,14 +63,31 @@ class LoginMonitoring(pulumi.ComponentResource):
             AlertTopicArgs(context=ctx, emails=args.alert_emails, encrypt=args.encrypt_alert_topic),
             opts=child,
         )
+        alarm_mailer = AlarmMailer(
+            f"{name}-alarm-mailer",
+            AlarmMailerArgs(
+                context=ctx,
+                detections=args.detections,
+                name_prefix=name_prefix,
+                log_group_name=log_group_name,
+                log_group_arn=log_group_arn,
+                topic_arn=alert_topic.topic_arn,
+                topic_key_arn=alert_topic.key_arn,
+                display_timezone=args.display_timezone,
+                resolved_mails=args.alarm_resolved_mails,
+                log_retention_days=args.notifier_log_retention_days,
+            ),
+            opts=child,
+        )
         alarms = DetectionAlarms(
             f"{name}-detections",
             DetectionAlarmsArgs(
                 detections=args.detections,
                 log_group_name=log_group_name,
-                topic_arn=alert_topic.topic_arn,
+                action_arn=alarm_mailer.function_arn,
                 name_prefix=name_prefix,
                 namespace=namespace,
+                resolved_mails=args.alarm_resolved_mails,
             ),
             opts=child,
         )
@@ -93,7 +112,7 @@ class LoginMonitoring(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        alert_topic.attach_policy([notifier.role_arn])
+        alert_topic.attach_policy([notifier.role_arn, alarm_mailer.role_arn])
         # Its own key: disabling the alert topic's key must not silence the alarms that report it.
         health_topic = AlertTopic(
             f"{name}-health",
@@ -113,7 +132,14 @@ class LoginMonitoring(pulumi.ComponentResource):
                 function_name=notifier.function_name,
                 failed_events_queue_name=notifier.failed_events_queue_name,
                 log_group_name=notifier.log_group_name,
-            )
+            ),
+            WatchedFunction(
+                key="alarm-mailer",
+                title="alarm mailer",
+                function_name=alarm_mailer.function_name,
+                failed_events_queue_name=alarm_mailer.failed_events_queue_name,
+                log_group_name=alarm_mailer.log_group_name,
+            ),
         ]
         self.hub_link_arn = None
         self.forwarder_failed_events_queue_url = None
@@ -166,6 +192,7 @@ class LoginMonitoring(pulumi.ComponentResource):
         self.notifier_function_arn = notifier.function_arn
         self.sign_in_table_name = notifier.table_name
         self.failed_events_queue_url = notifier.failed_events_queue_url
+        self.alarm_mailer_failed_events_queue_url = alarm_mailer.failed_events_queue_url
         self.health_topic_arn = health_topic.topic_arn
         self.register_outputs(self.outputs())
 
@@ -179,6 +206,7 @@ class LoginMonitoring(pulumi.ComponentResource):
             "notifierFunctionArn": self.notifier_function_arn,
             "signInTableName": self.sign_in_table_name,
             "failedEventsQueueUrl": self.failed_events_queue_url,
+            "alarmMailerFailedEventsQueueUrl": self.alarm_mailer_failed_events_queue_url,
             "forwarderFailedEventsQueueUrl": self.forwarder_failed_events_queue_url,
             "healthTopicArn": self.health_topic_arn,
             "hubLinkArn": self.hub_link_arn,

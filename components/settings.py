@@ -93,6 +93,7 @@ class LoginMonitoringArgs:
     display_timezone: str = "UTC"
     sign_in_history_days: int = 90
     notifier_log_retention_days: int = 30
+    alarm_resolved_mails: bool = False
     encrypt_alert_topic: bool = True
     detection_profile: str = "recommended"
     detection_overrides: tuple[str, ...] = ()
@@ -278,6 +279,7 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "displayTimezone": ("display_timezone", str, "a string"),
     "signInHistoryDays": ("sign_in_history_days", _parse_int, "a whole number"),
     "notifierLogRetentionDays": ("notifier_log_retention_days", _parse_int, "a whole number"),
+    "alarmResolvedMails": ("alarm_resolved_mails", _parse_bool, "true or false"),
     "encryptAlertTopic": ("encrypt_alert_topic", _parse_bool, "true or false"),
     "detectionProfile": ("detection_profile", str, f"one of {', '.join(PROFILES)}"),
     "detectionOverrides": ("detection_overrides", _parse_entries, "a list of '<id>.<setting>=<value>' strings"),

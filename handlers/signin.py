@@ -298,3 +298,10 @@ def _text(value: Any) -> str:
     if not value.isascii():
         value = _LONE_SURROGATE.sub("\ufffd", value)
     return value
+
+
+def principal_of(raw: dict) -> tuple[PrincipalKind, str]:
+    """Who did any CloudTrail event, classified and named exactly as in sign-in mails."""
+    return _classify(
+        _text(raw.get("eventName")), _object(raw.get("userIdentity")), _object(raw.get("additionalEventData"))
+    )

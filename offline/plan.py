@@ -184,6 +184,8 @@ def _archive_summary(archive: pulumi.AssetArchive) -> dict[str, Any]:
         digest.update(name.encode() + b"\0")
         if isinstance(asset, pulumi.FileAsset):
             digest.update(_file_digest(asset.path).encode())
+        elif isinstance(asset, pulumi.StringAsset):
+            digest.update(hashlib.sha256(asset.text.encode()).hexdigest().encode())
     modules = [name for name in sorted(archive.assets) if name.startswith("handlers/")]
     return {"files": len(archive.assets), "handlers": modules, "sha256": digest.hexdigest()}
 

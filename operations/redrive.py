@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 # Stack outputs that name a failed-events queue.
-QUEUE_OUTPUTS = ("failedEventsQueueUrl", "forwarderFailedEventsQueueUrl")
+QUEUE_OUTPUTS = ("failedEventsQueueUrl", "alarmMailerFailedEventsQueueUrl", "forwarderFailedEventsQueueUrl")
 # Longer than a redrive takes to invoke and delete one batch, so no other reader sees it meanwhile.
 VISIBILITY_SECONDS = 120
 

@@ -135,12 +135,22 @@ def _no_wildcard_resources(props, config) -> Iterator[str]:
             yield f"statement {statement.get('Sid', '?')} allows {statement.get('Action')} on every resource ('*')"
 
 
+SOURCED_INVOKERS = (
+    "logs.amazonaws.com",
+    "sns.amazonaws.com",
+    "events.amazonaws.com",
+    "lambda.alarms.cloudwatch.amazonaws.com",
+)
+# Services that act for any account: without sourceAccount another account's resource could invoke.
+ACCOUNT_SCOPED_INVOKERS = ("logs.amazonaws.com", "lambda.alarms.cloudwatch.amazonaws.com")
+
+
 def _invoke_permission_scoped(props, config) -> Iterator[str]:
     principal = props.get("principal")
-    if principal in ("logs.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com") and not props.get("sourceArn"):
+    if principal in SOURCED_INVOKERS and not props.get("sourceArn"):
         yield f"{principal} may invoke the function only from a named source (sourceArn)"
-    if principal == "logs.amazonaws.com" and not props.get("sourceAccount"):
-        yield "CloudWatch Logs may invoke the function only from this account (sourceAccount)"
+    if principal in ACCOUNT_SCOPED_INVOKERS and not props.get("sourceAccount"):
+        yield f"{principal} may invoke the function only from this account (sourceAccount)"
 
 
 def _table_ttl_pitr(props, config) -> Iterator[str]:

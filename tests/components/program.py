@@ -41,3 +41,7 @@ def alert_topic(run: ProgramRun) -> ResourceRecord:
 
 def health_topic(run: ProgramRun) -> ResourceRecord:
     return named(run, "aws:sns/topic:Topic", "login-monitoring-health")
+
+
+def alarm_mailer(run: ProgramRun) -> ResourceRecord:
+    return named(run, "aws:lambda/function:Function", "login-monitoring-alarm-mailer-function")

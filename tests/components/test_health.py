@@ -40,6 +40,10 @@ def test_every_health_alarm_mails_the_health_topic_and_never_the_alert_topic(dev
         "notifier-failed-events",
         "notifier-lost-events",
         "notifier-skipped-records",
+        "alarm-mailer-errors",
+        "alarm-mailer-failed-events",
+        "alarm-mailer-lost-events",
+        "alarm-mailer-skipped-records",
     }
     for inputs in alarms.values():
         assert inputs["alarmActions"] == inputs["okActions"] == [health_topic(dev).state["arn"]]

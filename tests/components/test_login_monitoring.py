@@ -9,7 +9,16 @@ from detections.catalog import BY_ID
 from handlers.signin_events import subscription_filter_pattern
 from offline.engine import run_program
 from offline.stack_config import load_stack_config
-from tests.components.program import alert_topic, as_list, health_topic, named, run_stack, statement, statements
+from tests.components.program import (
+    alarm_mailer,
+    alert_topic,
+    as_list,
+    health_topic,
+    named,
+    run_stack,
+    statement,
+    statements,
+)
 
 TABLE = "aws:dynamodb/table:Table"
 FUNCTION = "aws:lambda/function:Function"
@@ -72,8 +81,8 @@ def test_failed_sign_in_alarm_watches_exactly_the_filters_metric(dev):
     assert alarm.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm.inputs["period"] * alarm.inputs["evaluationPeriods"] == 900
     assert alarm.inputs["treatMissingData"] == "notBreaching"
-    topic_arn = alert_topic(dev).state["arn"]
-    assert alarm.inputs["alarmActions"] == [topic_arn] and alarm.inputs["okActions"] == [topic_arn]
+    mailer_arn = alarm_mailer(dev).state["arn"]
+    assert alarm.inputs["alarmActions"] == [mailer_arn] and alarm.inputs["okActions"] == []
 
 
 def test_alarms_keep_cloudwatchs_sliding_window_unless_a_wall_clock_window_is_configured(dev):
@@ -90,8 +99,8 @@ def test_alarm_threshold_and_window_follow_config():
     assert alarm.inputs["threshold"] == 3 and alarm.inputs["period"] == 600
 
 
-def test_every_alarm_watches_its_own_filters_metric_and_notifies_the_topic(dev):
-    topic_arn = alert_topic(dev).state["arn"]
+def test_every_alarm_watches_its_own_filters_metric_and_invokes_the_alarm_mailer(dev):
+    mailer_arn = alarm_mailer(dev).state["arn"]
     pairs = detection_pairs(dev)
     assert len(pairs) == len(dev.outputs["detectionAlarmArns"]) > 15
     for detection_id, (metric_filter, alarm) in pairs.items():
@@ -102,7 +111,7 @@ def test_every_alarm_watches_its_own_filters_metric_and_notifies_the_topic(dev):
         ), detection_id
         assert transformation["namespace"] == "LoginMonitoring/dev"
         assert metric_filter.inputs["logGroupName"] == dev.outputs["logGroupName"]
-        assert alarm.inputs["alarmActions"] == [topic_arn] and alarm.inputs["okActions"] == [topic_arn]
+        assert alarm.inputs["alarmActions"] == [mailer_arn] and alarm.inputs["okActions"] == []
         assert alarm.inputs["treatMissingData"] == "notBreaching"
         assert alarm.inputs["name"] == f"login-monitoring-dev-{detection_id}"
     names = [t["name"] for t in (f.inputs["metricTransformation"] for f, _ in pairs.values())]
@@ -254,7 +263,7 @@ def test_notifier_role_names_only_its_own_resources(dev):
     policy = dev.by_urn(_urn(dev, "sign-in-notifier-policy"))
     table_arn = dev.one(TABLE).state["arn"]
     topic_arn = alert_topic(dev).state["arn"]
-    queue_arn = dev.one("aws:sqs/queue:Queue").state["arn"]
+    queue_arn = named(dev, "aws:sqs/queue:Queue", "login-monitoring-sign-in-notifier-failed-events").state["arn"]
     key_arn = named(dev, "aws:kms/key:Key", "login-monitoring-alerts-key").state["arn"]
     notifier_logs = next(r for r in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "notifier" in r.name)
 
@@ -325,7 +334,7 @@ def test_risk_settings_reach_the_notifier():
 
 
 def test_notifier_function_runs_the_packaged_handler_with_its_settings(dev):
-    function = dev.one(FUNCTION)
+    function = named(dev, FUNCTION, "login-monitoring-sign-in-notifier-function")
     assert function.inputs["runtime"] == "python3.13"
     assert function.inputs["architectures"] == ["arm64"]
     assert function.inputs["handler"] == "handlers.notifier.handler"
@@ -351,18 +360,21 @@ def test_notifier_function_runs_the_packaged_handler_with_its_settings(dev):
 
 
 def test_notifier_writes_to_its_own_log_group_with_retention(dev):
-    function = dev.one(FUNCTION)
+    function = named(dev, FUNCTION, "login-monitoring-sign-in-notifier-function")
     notifier_logs = next(r for r in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "notifier" in r.name)
     assert function.inputs["loggingConfig"]["logGroup"] == notifier_logs.state["name"]
     assert notifier_logs.inputs["retentionInDays"] == 30
 
 
 def test_logs_may_invoke_the_notifier_only_from_the_trail_log_group_of_this_account(dev):
-    permission = dev.one("aws:lambda/permission:Permission")
+    permission = named(dev, "aws:lambda/permission:Permission", "login-monitoring-sign-in-notifier-invoke-from-logs")
     log_group = next(r for r in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "cloudtrail" in r.name)
     assert permission.inputs["principal"] == "logs.amazonaws.com"
     assert permission.inputs["action"] == "lambda:InvokeFunction"
-    assert permission.inputs["function"] == dev.one(FUNCTION).state["name"]
+    assert (
+        permission.inputs["function"]
+        == named(dev, FUNCTION, "login-monitoring-sign-in-notifier-function").state["name"]
+    )
     assert permission.inputs["sourceArn"] == log_group.state["arn"] + ":*"
     assert permission.inputs["sourceAccount"] == "123456789012"
 
@@ -372,17 +384,27 @@ def test_subscription_filter_sends_sign_in_events_to_the_notifier_after_the_perm
     assert subscription.inputs["filterPattern"] == subscription_filter_pattern()
     assert '($.eventName = "ConsoleLogin")' in subscription.inputs["filterPattern"]
     assert subscription.inputs["logGroup"] == dev.outputs["logGroupName"]
-    assert subscription.inputs["destinationArn"] == dev.one(FUNCTION).state["arn"]
-    assert dev.one("aws:lambda/permission:Permission").urn in subscription.dependencies
+    assert (
+        subscription.inputs["destinationArn"]
+        == named(dev, FUNCTION, "login-monitoring-sign-in-notifier-function").state["arn"]
+    )
+    assert (
+        named(dev, "aws:lambda/permission:Permission", "login-monitoring-sign-in-notifier-invoke-from-logs").urn
+        in subscription.dependencies
+    )
 
 
 def test_events_that_fail_every_retry_are_kept_in_an_encrypted_queue_and_alarmed_on_the_health_topic(dev):
-    invoke_config = dev.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
-    queue = dev.one("aws:sqs/queue:Queue")
+    invoke_config = named(
+        dev,
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        "login-monitoring-sign-in-notifier-retries",
+    )
+    queue = named(dev, "aws:sqs/queue:Queue", "login-monitoring-sign-in-notifier-failed-events")
     assert invoke_config.inputs["destinationConfig"]["onFailure"]["destination"] == queue.state["arn"]
     assert invoke_config.inputs["maximumRetryAttempts"] == 2
     assert queue.inputs["sqsManagedSseEnabled"] is True
-    alarm = alarm_named(dev, "failed-events")
+    alarm = alarm_named(dev, "notifier-failed-events")
     assert alarm.inputs["dimensions"] == {"QueueName": queue.state["name"]}
     assert alarm.inputs["alarmActions"] == [health_topic(dev).state["arn"]]
 
@@ -398,7 +420,9 @@ def test_topic_admits_this_accounts_alarms_and_the_notifier_role(dev):
         "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*"},
     }
     publishers = statement(policy, "LoginMonitoringPublishers")
-    assert publishers["Principal"] == {"AWS": [dev.by_urn(_urn(dev, "sign-in-notifier-role")).state["arn"]]}
+    assert publishers["Principal"] == {
+        "AWS": [dev.by_urn(_urn(dev, role)).state["arn"] for role in ("sign-in-notifier-role", "alarm-mailer-role")]
+    }
     for s in statements(policy):
         assert as_list(s["Action"]) == ["sns:Publish"] and s["Resource"] == topic.state["arn"]
 
@@ -437,7 +461,10 @@ def test_existing_mode_watches_the_named_group_and_creates_no_trail():
         "loginmonitoring:index:CloudTrailLogging",
     ):
         assert run.of_type(absent) == []
-    assert [r.name for r in run.of_type("aws:iam/role:Role")] == ["login-monitoring-sign-in-notifier-role"]
+    assert sorted(r.name for r in run.of_type("aws:iam/role:Role")) == [
+        "login-monitoring-alarm-mailer-role",
+        "login-monitoring-sign-in-notifier-role",
+    ]
     assert {f.inputs["logGroupName"] for f in run.of_type(FILTER) if "detections" in f.name} == {
         "aws-cloudtrail-logs-111122223333"
     }
@@ -446,7 +473,9 @@ def test_existing_mode_watches_the_named_group_and_creates_no_trail():
         == "aws-cloudtrail-logs-111122223333"
     )
     assert (
-        run.one("aws:lambda/permission:Permission").inputs["sourceArn"]
+        named(run, "aws:lambda/permission:Permission", "login-monitoring-sign-in-notifier-invoke-from-logs").inputs[
+            "sourceArn"
+        ]
         == "arn:aws:logs:us-east-1:123456789012:log-group:aws-cloudtrail-logs-111122223333:*"
     )
     assert "trailArn" not in run.outputs
@@ -454,7 +483,7 @@ def test_existing_mode_watches_the_named_group_and_creates_no_trail():
 
 def test_arns_follow_the_partition_and_account_of_the_stack():
     run = run_stack(**{"aws:region": "cn-north-1", "aws:allowedAccountIds": ["210987654321"]})
-    permission = run.one("aws:lambda/permission:Permission")
+    permission = named(run, "aws:lambda/permission:Permission", "login-monitoring-sign-in-notifier-invoke-from-logs")
     assert permission.inputs["sourceArn"].startswith("arn:aws-cn:logs:cn-north-1:210987654321:log-group:")
     assert permission.inputs["sourceAccount"] == "210987654321"
 
@@ -469,6 +498,7 @@ def test_stack_outputs_name_what_an_operator_needs(dev):
         "notifierFunctionArn",
         "signInTableName",
         "failedEventsQueueUrl",
+        "alarmMailerFailedEventsQueueUrl",
         "healthTopicArn",
     }
     assert dev.outputs["healthTopicArn"] == health_topic(dev).state["arn"] != dev.outputs["alertTopicArn"]

@@ -161,9 +161,12 @@ def test_member_mails_reach_the_hub_through_its_forwarder(member, hub):
         permission.inputs["principal"] == "sns.amazonaws.com" and permission.inputs["sourceArn"] == topic.state["arn"]
     )
     assert permission.urn in subscription.dependencies
-    # Every detection alarm of the member notifies its own topic, which the forwarder drains.
+    # Every detection alarm of the member invokes its alarm mailer, which publishes to its own topic,
+    # which the forwarder drains.
+    mailer = named(member, "aws:lambda/function:Function", "login-monitoring-alarm-mailer-function")
+    assert mailer.inputs["environment"]["variables"]["TOPIC_ARN"] == topic.state["arn"]
     alarms = [a for a in member.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "-health-" not in a.name]
-    assert alarms and all(a.inputs["alarmActions"] == [topic.state["arn"]] for a in alarms)
+    assert alarms and all(a.inputs["alarmActions"] == [mailer.state["arn"]] for a in alarms)
 
 
 def test_member_health_alarms_reach_the_hub_through_the_forwarder_too(member):

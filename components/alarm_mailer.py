@@ -1,0 +1,158 @@
+"""Detection alarms invoke this function directly; it mails the alarm with the events behind it.
+
+Why a Lambda alarm action rather than a subscription to the alert topic: subscribers would then get
+CloudWatch's bare mail *and* the enriched one for every alarm. Invoked directly, the function sends
+the one mail. CloudWatch retries the invocation until Lambda accepts it, Lambda retries a failed
+run twice and then keeps the event in the failed-events queue, and the health alarms report both —
+the same guarantees as the notifier. The function is admitted per alarm ARN.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws_context import AwsContext, with_stream_suffix
+from components.lambda_package import failed_events_queue, handler_archive, keep_failed_events, packaged_function
+from components.policies import allow, assume_role_by, document
+from detections.profiles import EnabledDetection
+from handlers.alarm_mailer import DETECTIONS_FILE
+
+ALARM_MAILER_HANDLER = "handlers.alarm_mailer.handler"
+ALARMS_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
+# Listing a burst's events and publishing takes seconds; the handler keeps time back for the mail.
+TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class AlarmMailerArgs:
+    context: AwsContext
+    detections: Sequence[EnabledDetection]
+    # Alarm names are "<name_prefix>-<detection id>" (components/detection_alarms.py).
+    name_prefix: str
+    log_group_name: pulumi.Input[str]
+    log_group_arn: pulumi.Input[str]
+    topic_arn: pulumi.Input[str]
+    topic_key_arn: pulumi.Input[str] | None
+    display_timezone: str = "UTC"
+    resolved_mails: bool = False
+    log_retention_days: int = 30
+
+
+def alarm_name(name_prefix: str, detection_id: str) -> str:
+    return f"{name_prefix}-{detection_id}"
+
+
+def detections_document(detections: Sequence[EnabledDetection], name_prefix: str) -> str:
+    """Alarm name -> what the catalog says about the detection and the pattern its metric filter counts."""
+    document_ = {}
+    for item in detections:
+        detection = item.detection
+        references = [detection.security_hub] if detection.security_hub else []
+        references += [f"CIS {version} {control}" for version, control in detection.cis.items()]
+        document_[alarm_name(name_prefix, detection.id)] = {
+            "id": detection.id,
+            "title": detection.title,
+            "why": detection.why,
+            "severity": detection.severity,
+            "pattern": item.pattern,
+            "references": references,
+        }
+    return json.dumps(document_, sort_keys=True, indent=1)
+
+
+class AlarmMailer(pulumi.ComponentResource):
+    function_arn: pulumi.Output[str]
+    function_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    failed_events_queue_url: pulumi.Output[str]
+    failed_events_queue_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AlarmMailerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("loginmonitoring:index:AlarmMailer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        failed_events = failed_events_queue(f"{name}-failed-events", child)
+        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=args.log_retention_days, opts=child)
+        role = aws.iam.Role(
+            f"{name}-role",
+            description="Mails login-monitoring detection alarms with the events behind them.",
+            assume_role_policy=assume_role_by("lambda.amazonaws.com"),
+            opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=alarm_mailer_policy(
+                trail_log_group_arn=args.log_group_arn,
+                topic_arn=args.topic_arn,
+                topic_key_arn=args.topic_key_arn,
+                own_log_group_arn=log_group.arn,
+                failed_events_arn=failed_events.arn,
+            ),
+            opts=child,
+        )
+        function = packaged_function(
+            f"{name}-function",
+            description="Mails login-monitoring detection alarms with the events behind them.",
+            handler=ALARM_MAILER_HANDLER,
+            role_arn=role.arn,
+            variables={
+                "TOPIC_ARN": args.topic_arn,
+                "LOG_GROUP_NAME": args.log_group_name,
+                "DISPLAY_TIMEZONE": args.display_timezone,
+                "RESOLVED_MAILS": "true" if args.resolved_mails else "false",
+            },
+            log_group_name=log_group.name,
+            memory_size=256,
+            timeout=TIMEOUT_SECONDS,
+            code=handler_archive(
+                extra_files=((f"handlers/{DETECTIONS_FILE}", detections_document(args.detections, args.name_prefix)),)
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+        )
+        keep_failed_events(f"{name}-retries", function.name, failed_events.arn, child)
+        for item in args.detections:
+            # One statement per alarm: no other alarm of the account may invoke the function.
+            aws.lambda_.Permission(
+                f"{name}-invoke-from-{item.id}",
+                action="lambda:InvokeFunction",
+                function=function.name,
+                principal=ALARMS_PRINCIPAL,
+                source_arn=args.context.arn("cloudwatch", f"alarm:{alarm_name(args.name_prefix, item.id)}"),
+                source_account=args.context.account_id,
+                opts=child,
+            )
+        self.function_arn = function.arn
+        self.function_name = function.name
+        self.role_arn = role.arn
+        self.log_group_name = log_group.name
+        self.failed_events_queue_url = failed_events.url
+        self.failed_events_queue_name = failed_events.name
+        self.register_outputs({"functionArn": self.function_arn, "failedEventsQueueUrl": self.failed_events_queue_url})
+
+
+def alarm_mailer_policy(
+    *,
+    trail_log_group_arn: pulumi.Input[str],
+    topic_arn: pulumi.Input[str],
+    topic_key_arn: pulumi.Input[str] | None,
+    own_log_group_arn: pulumi.Input[str],
+    failed_events_arn: pulumi.Input[str],
+) -> pulumi.Output[str]:
+    statements = [
+        # Read-only, and only the trail's group: FilterLogEvents is authorized on the log group.
+        allow(
+            "ReadTrailEvents", ["logs:FilterLogEvents"], [trail_log_group_arn, with_stream_suffix(trail_log_group_arn)]
+        ),
+        allow("MailThroughAlertTopic", ["sns:Publish"], [topic_arn]),
+        allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [with_stream_suffix(own_log_group_arn)]),
+        allow("KeepFailedEvents", ["sqs:SendMessage"], [failed_events_arn]),
+    ]
+    if topic_key_arn is not None:
+        statements.append(allow("EncryptForAlertTopic", ["kms:GenerateDataKey*", "kms:Decrypt"], [topic_key_arn]))
+    return document(*statements)

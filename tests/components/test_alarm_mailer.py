@@ -1,0 +1,116 @@
+"""Detection alarms reach the alarm mailer directly, and the mailer may read only what it needs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.alarm_mailer import ALARMS_PRINCIPAL, detections_document
+from handlers.alarm_mail import DetectionInfo
+from handlers.alarm_mailer import DETECTIONS_FILE
+from policy.rules import RESOURCE_RULES, STACK_RULES
+from tests.components.program import alarm_mailer, alert_topic, named, run_stack, statement, statements
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+PERMISSION = "aws:lambda/permission:Permission"
+PREFIX = "login-monitoring-alarm-mailer"
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return run_stack()
+
+
+def detection_alarms(run) -> dict[str, dict]:
+    prefix = "login-monitoring-detections-"
+    return {
+        a.name.removeprefix(prefix).removesuffix("-alarm"): a
+        for a in run.of_type(ALARM)
+        if a.name.startswith(prefix) and a.name.endswith("-alarm")
+    }
+
+
+def test_each_detection_alarm_and_only_it_may_invoke_the_mailer(dev):
+    alarms = detection_alarms(dev)
+    permissions = [p for p in dev.of_type(PERMISSION) if p.name.startswith(f"{PREFIX}-invoke-from-")]
+    assert len(permissions) == len(alarms) > 15
+    admitted = {p.inputs["sourceArn"] for p in permissions}
+    assert admitted == {alarm.state["arn"] for alarm in alarms.values()}
+    for permission in permissions:
+        assert permission.inputs["principal"] == ALARMS_PRINCIPAL
+        assert permission.inputs["sourceAccount"] == "123456789012"
+        assert permission.inputs["function"] == alarm_mailer(dev).state["name"]
+
+
+def test_resolved_mails_add_the_ok_action_only_when_configured(dev):
+    mailer_arn = alarm_mailer(dev).state["arn"]
+    assert all(a.inputs["okActions"] == [] for a in detection_alarms(dev).values())
+    assert alarm_mailer(dev).inputs["environment"]["variables"]["RESOLVED_MAILS"] == "false"
+    run = run_stack(alarmResolvedMails=True)
+    assert all(a.inputs["okActions"] == [mailer_arn] for a in detection_alarms(run).values())
+    assert alarm_mailer(run).inputs["environment"]["variables"]["RESOLVED_MAILS"] == "true"
+
+
+def test_mailer_reads_only_the_trail_log_group_and_publishes_only_to_the_alert_topic(dev):
+    policy = named(dev, "aws:iam/rolePolicy:RolePolicy", f"{PREFIX}-policy")
+    group_arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{dev.outputs['logGroupName']}"
+    read = statement(policy, "ReadTrailEvents")
+    assert read["Action"] == ["logs:FilterLogEvents"]
+    assert read["Resource"] == [group_arn, f"{group_arn}:*"]
+    assert statement(policy, "MailThroughAlertTopic") == {
+        "Sid": "MailThroughAlertTopic",
+        "Effect": "Allow",
+        "Action": ["sns:Publish"],
+        "Resource": [alert_topic(dev).state["arn"]],
+    }
+    actions = {action for s in statements(policy) for action in s["Action"]}
+    assert actions == {
+        "logs:FilterLogEvents",
+        "sns:Publish",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:SendMessage",
+        "kms:GenerateDataKey*",
+        "kms:Decrypt",
+    }
+    # The alert topic admits the mailer's role as a publisher.
+    topic_policy = named(dev, "aws:sns/topicPolicy:TopicPolicy", "login-monitoring-alerts-policy")
+    mailer_role = named(dev, "aws:iam/role:Role", f"{PREFIX}-role").state["arn"]
+    assert mailer_role in statement(topic_policy, "LoginMonitoringPublishers")["Principal"]["AWS"]
+
+
+def test_the_package_carries_each_alarms_detection_with_the_pattern_its_filter_counts(dev):
+    code = alarm_mailer(dev).inputs["code"]
+    document = json.loads(code.assets[f"handlers/{DETECTIONS_FILE}"].text)
+    filters = {
+        f.inputs["name"]: f.inputs["pattern"] for f in dev.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    }
+    alarm_names = {a.inputs["name"] for a in detection_alarms(dev).values()}
+    assert set(document) == alarm_names
+    for name, data in document.items():
+        info = DetectionInfo.from_json(data)
+        assert info.pattern == filters[name]
+        assert info.title and info.why and name.endswith(info.id)
+
+
+def test_detections_document_is_stable_text():
+    from detections.profiles import resolve_detections
+
+    detections = resolve_detections("cis")
+    assert detections_document(detections, "p") == detections_document(list(detections), "p")
+
+
+def test_mailer_is_kept_and_watched_like_the_other_functions(dev):
+    from policy.rules import StackResource
+
+    resources = [StackResource(r.type, r.name, r.urn, r.inputs, r.dependencies) for r in dev.resources]
+    problems = [message for rule in STACK_RULES for message in rule.check(resources)]
+    for resource in dev.resources:
+        for rule in RESOURCE_RULES:
+            if rule.resource_type == resource.type:
+                problems += list(rule.check(resource.inputs, {}))
+    assert problems == []
+    alarms = {a.inputs["name"] for a in dev.of_type(ALARM)}
+    for signal in ("errors", "failed-events", "lost-events", "skipped-records"):
+        assert f"login-monitoring-dev-health-alarm-mailer-{signal}" in alarms

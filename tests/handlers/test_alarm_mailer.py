@@ -1,0 +1,240 @@
+"""The alarm mailer against moto: the mail lists exactly the events behind the alarm, and never fails to go out."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from components.alarm_mailer import alarm_name, detections_document
+from detections.catalog import CATALOG
+from detections.profiles import resolve_detections
+from handlers import alarm_mailer
+from handlers.alarm_mail import MAX_ROWS, DetectionInfo
+from handlers.alarm_mailer import MailerConfig, handle, load_detections
+from tests.handlers.alarm_events import ACCOUNT, LOG_GROUP, EnginePattern, alarm_event, put_trail_events
+from tests.handlers.moto_aws import Aws
+
+PREFIX = "login-monitoring-prod"
+DEPLOYED = resolve_detections("recommended")
+DETECTIONS = {
+    name: DetectionInfo.from_json(data) for name, data in json.loads(detections_document(DEPLOYED, PREFIX)).items()
+}
+PATTERNS = {item.id: item.compiled for item in DEPLOYED}
+# Recent, so moto's log group accepts the events; whole minutes, as alarm periods are.
+WINDOW_START = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+TOKYO_OFFSET = timedelta(hours=9)
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setattr("moto.logs.models.EventMessageFilter", EnginePattern)
+    with mock_aws():
+        world = Aws()
+        world.logs = boto3.client("logs", region_name="us-east-1")
+        yield world
+
+
+def config(aws, **changes) -> MailerConfig:
+    values = {"topic_arn": aws.topic_arn, "log_group_name": LOG_GROUP, "timezone": "Asia/Tokyo"}
+    values.update(changes)
+    return MailerConfig(**values)
+
+
+def recorded_history(copies: int = 3, spacing_seconds: int = 3) -> list[dict]:
+    """Every catalog example event, several times over, one every few seconds around the window."""
+    examples = [example.event for detection in CATALOG for example in detection.examples]
+    start = WINDOW_START - timedelta(minutes=2)
+    history = []
+    for index in range(copies * len(examples)):
+        record = copy.deepcopy(examples[index % len(examples)])
+        moment = start + timedelta(seconds=spacing_seconds * index)
+        record["eventTime"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        record["eventID"] = f"event-{index:04d}"
+        history.append(record)
+    return history
+
+
+def table_times(body: str) -> list[str]:
+    lines = body.splitlines()
+    header = next(index for index, line in enumerate(lines) if line.startswith("Time (Asia/Tokyo)"))
+    rows = []
+    for line in lines[header + 1 :]:
+        if not line or line.startswith("... and"):
+            break
+        rows.append(line[:19])
+    return rows
+
+
+def tokyo(record: dict) -> str:
+    moment = datetime.fromisoformat(record["eventTime"]) + TOKYO_OFFSET
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def in_window(record: dict, start: datetime, end: datetime) -> bool:
+    return start <= datetime.fromisoformat(record["eventTime"]) < end
+
+
+def run(aws, event, sleeps=None, **changes):
+    sleep = sleeps.append if sleeps is not None else (lambda seconds: None)
+    return handle(event, config(aws, **changes), DETECTIONS, aws.logs, aws.sns, sleep=sleep)
+
+
+@pytest.mark.parametrize("detection_id", ["unauthorized-api-calls", "console-sign-in-without-mfa"])
+def test_mail_lists_exactly_the_events_the_deployed_pattern_matches_in_the_window(aws, detection_id):
+    history = recorded_history()
+    put_trail_events(aws.logs, history)
+    end = WINDOW_START + timedelta(minutes=5)
+    expected = [r for r in history if in_window(r, WINDOW_START, end) and PATTERNS[detection_id].matches(r)]
+    outside = [r for r in history if not in_window(r, WINDOW_START, end) and PATTERNS[detection_id].matches(r)]
+    assert 0 < len(expected) <= MAX_ROWS and outside, "the recording must hold matches on both sides of the edge"
+
+    assert run(aws, alarm_event(alarm_name(PREFIX, detection_id), window_start=WINDOW_START)) == {"mailed": 1}
+
+    (mail,) = aws.mails()
+    detection = DETECTIONS[alarm_name(PREFIX, detection_id)]
+    assert mail["Subject"] == f"[ALARM] {detection.title} in {ACCOUNT}"
+    body = mail["Message"]
+    assert table_times(body) == [tokyo(r) for r in expected]
+    assert f"Matching events: {len(expected)}\n" in body
+    assert f"Why:      {detection.why}" in body
+    start_tokyo = (WINDOW_START + TOKYO_OFFSET).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"Window:   {start_tokyo} to " in body
+
+
+def test_a_burst_is_cut_at_the_row_limit_and_counted_whole(aws):
+    detection_id = "iam-policy-changes"
+    matching = next(e.event for e in BY_EXAMPLE[detection_id])
+    burst = []
+    for index in range(MAX_ROWS + 7):
+        record = copy.deepcopy(matching)
+        record["eventTime"] = (WINDOW_START + timedelta(seconds=5 * index)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        record["eventID"] = f"burst-{index}"
+        record["sourceIPAddress"] = "1.0.16.1" if index % 3 else "193.99.144.80"
+        burst.append(record)
+    put_trail_events(aws.logs, burst)
+
+    run(aws, alarm_event(alarm_name(PREFIX, detection_id), window_start=WINDOW_START))
+
+    body = aws.mails()[0]["Message"]
+    assert len(table_times(body)) == MAX_ROWS
+    assert "... and 7 more" in body
+    assert f"Matching events: {MAX_ROWS + 7}\n" in body
+    assert "Top source IPs: 1.0.16.1 (JP) (21), 193.99.144.80 (DE) (11)" in body
+    assert "Top actors:     Assumed role: alice via role Admin (32)" in body
+
+
+BY_EXAMPLE = {d.id: [e for e in d.examples if e.expected("recommended")] for d in CATALOG}
+
+
+def test_an_alarm_whose_events_cannot_be_read_is_still_mailed_and_says_why(aws):
+    class Denied:
+        def filter_log_events(self, **kwargs):
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "FilterLogEvents")
+
+    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START)
+    result = handle(event, config(aws), DETECTIONS, Denied(), aws.sns, sleep=lambda s: None)
+
+    assert result == {"mailed": 1}
+    (mail,) = aws.mails()
+    assert mail["Subject"] == f"[ALARM] Root user activity in {ACCOUNT}"
+    assert "The matching events could not be listed: AccessDeniedException" in mail["Message"]
+    assert "cloudtrailv2/home?region=us-east-1#/events?StartTime=" in mail["Message"]
+
+
+def test_an_unexpected_error_while_listing_still_mails_the_alarm(aws, caplog):
+    class Broken:
+        def filter_log_events(self, **kwargs):
+            return {"events": [{"message": json.dumps({"eventTime": 5, "userIdentity": []})}], "nextToken": 7}
+
+    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START)
+    with caplog.at_level(logging.ERROR):
+        handle(event, config(aws), DETECTIONS, Broken(), aws.sns, sleep=lambda s: None, remaining_ms=lambda: 1000)
+    (mail,) = aws.mails()
+    assert "Root user activity" in mail["Subject"]
+
+
+def test_an_empty_window_is_asked_once_more_then_mailed_as_not_yet_delivered(aws):
+    put_trail_events(aws.logs, [])
+    sleeps: list[float] = []
+    run(aws, alarm_event(alarm_name(PREFIX, "cloudtrail-changes"), window_start=WINDOW_START), sleeps)
+    assert sleeps == [alarm_mailer.EMPTY_RETRY_SECONDS]
+    assert "No matching event was found in the log group for this window yet" in aws.mails()[0]["Message"]
+
+
+def test_resolved_mails_follow_the_switch(aws):
+    put_trail_events(aws.logs, [])
+    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), "OK", window_start=WINDOW_START, previous="ALARM")
+    assert run(aws, event) == {"mailed": 0}
+    assert aws.mails() == []
+
+    assert run(aws, event, resolved_mails=True) == {"mailed": 1}
+    (mail,) = aws.mails()
+    assert mail["Subject"] == f"[OK] resolved: Root user activity in {ACCOUNT}"
+    assert "back to OK" in mail["Message"]
+
+
+def test_insufficient_data_is_not_mailed(aws):
+    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), "INSUFFICIENT_DATA", window_start=WINDOW_START)
+    assert run(aws, event, resolved_mails=True) == {"mailed": 0}
+
+
+def test_an_alarm_the_function_has_no_detection_for_gets_a_plain_readable_mail(aws):
+    event = alarm_event("someone-elses-alarm", window_start=WINDOW_START, description="CPU high\non the box")
+    run(aws, event)
+    (mail,) = aws.mails()
+    assert mail["Subject"] == f"[ALARM] someone-elses-alarm in {ACCOUNT}"
+    assert "Description: CPU high on the box" in mail["Message"]
+    assert "#alarmsV2:alarm/someone-elses-alarm" in mail["Message"]
+
+
+def test_subject_stays_under_100_printable_ascii_characters(aws):
+    long_name = "alarm-" + "\u00e9x" * 120
+    run(aws, alarm_event(long_name, window_start=WINDOW_START))
+    subject = aws.mails()[0]["Subject"]
+    assert len(subject) < 100 and subject.isascii() and subject.isprintable()
+
+
+def test_a_payload_that_is_not_an_alarm_is_skipped_with_the_counted_log_line(aws, caplog):
+    with caplog.at_level(logging.WARNING):
+        result = run(aws, {"Records": []})
+    assert result["mailed"] == 0
+    assert "skipped record alarm payload" in caplog.text
+    assert aws.mails() == []
+
+
+def test_a_refused_publish_fails_the_invocation_so_lambda_retries_it(aws):
+    put_trail_events(aws.logs, [])
+    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START)
+    with pytest.raises(ClientError):
+        run(aws, event, topic_arn=f"{aws.topic_arn}-gone")
+
+
+def test_handler_reads_its_settings_and_the_packaged_detections(aws, monkeypatch, tmp_path):
+    put_trail_events(aws.logs, [])
+    package_file = tmp_path / alarm_mailer.DETECTIONS_FILE
+    package_file.write_text(detections_document(DEPLOYED, PREFIX), encoding="utf-8")
+    assert load_detections(package_file) == DETECTIONS
+    assert load_detections(tmp_path / "absent.json") == {}
+    for key, value in {"TOPIC_ARN": aws.topic_arn, "LOG_GROUP_NAME": LOG_GROUP, "RESOLVED_MAILS": "true"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(alarm_mailer, "_clients", {"logs": aws.logs, "sns": aws.sns})
+    monkeypatch.setattr(alarm_mailer, "_loaded", {})
+    monkeypatch.setattr(alarm_mailer, "load_detections", lambda path: load_detections(package_file))
+    event = alarm_event(alarm_name(PREFIX, "vpc-changes"), "OK", window_start=WINDOW_START, previous="ALARM")
+
+    assert alarm_mailer.handler(event, None) == {"mailed": 1}
+    assert aws.mails()[0]["Subject"] == f"[OK] resolved: VPC changes in {ACCOUNT}"
+
+
+def test_a_wrong_setting_is_named():
+    with pytest.raises(alarm_mailer.ConfigurationError, match="RESOLVED_MAILS"):
+        MailerConfig.from_env({"TOPIC_ARN": "t", "LOG_GROUP_NAME": "g", "RESOLVED_MAILS": "yes"})
+    with pytest.raises(alarm_mailer.ConfigurationError, match="LOG_GROUP_NAME"):
+        MailerConfig.from_env({"TOPIC_ARN": "t"})
