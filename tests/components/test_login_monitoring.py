@@ -325,7 +325,7 @@ def test_history_table_indexes_answer_the_handlers_queries(dev):
 
 def test_risk_settings_reach_the_notifier():
     run = run_stack(riskNewCountry=False, riskImpossibleTravelMinutes=0, riskSprayUserNames=8)
-    variables = run.one(FUNCTION).inputs["environment"]["variables"]
+    variables = named(run, FUNCTION, "login-monitoring-sign-in-notifier-function").inputs["environment"]["variables"]
     assert (variables["RISK_NEW_COUNTRY"], variables["RISK_TRAVEL_MINUTES"], variables["RISK_SPRAY_USER_NAMES"]) == (
         "false",
         "0",
