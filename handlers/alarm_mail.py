@@ -10,9 +10,9 @@ from datetime import datetime, tzinfo
 from urllib.parse import quote
 
 from handlers.alarm_event import AlarmChange
-from handlers.formatting import BODY_LIMIT_BYTES, SUBJECT_LIMIT, one_line
 from handlers.location import locate
 from handlers.signin import parse_event_time, principal_of
+from handlers.text import SUBJECT_LIMIT, ascii_only, one_line, within_body_limit
 
 MAX_ROWS = 25
 TOP = 5
@@ -91,12 +91,12 @@ def _outcome(raw: dict) -> str:
 def render_subject(change: AlarmChange, title: str) -> str:
     state = {"ALARM": "[ALARM]", "OK": "[OK] resolved:"}.get(change.state, f"[{change.state}]")
     account = f" in {change.account_id or 'unknown account'}"
-    head = _ascii(f"{state} ")
+    head = ascii_only(f"{state} ")
     room = SUBJECT_LIMIT - len(head) - len(account)
-    name = _ascii(title)
+    name = ascii_only(title)
     if len(name) > room:
         name = name[: max(room - 3, 0)] + "..."
-    return (head + name + _ascii(account))[:SUBJECT_LIMIT]
+    return (head + name + ascii_only(account))[:SUBJECT_LIMIT]
 
 
 def render_detection_mail(
@@ -123,7 +123,7 @@ def render_detection_mail(
     lines += ["", *_events_section(rows, matches, zone, zone_name, max_rows)]
     lines += ["", "Look closer:", *_links(change, rows, log_group)]
     lines += ["", f"Filter pattern: {one_line(detection.pattern)}", ""]
-    return _capped("\n".join(lines))
+    return within_body_limit("\n".join(lines))
 
 
 def _events_section(rows: list[Row], matches: Matches, zone: tzinfo, zone_name: str, max_rows: int) -> list[str]:
@@ -183,7 +183,7 @@ def _top(counts: Counter) -> str:
 
 def render_resolved_mail(change: AlarmChange, title: str, zone: tzinfo, zone_name: str) -> str:
     when = _clock(change.changed_at.astimezone(zone))
-    return _capped(
+    return within_body_limit(
         "\n".join(
             [
                 one_line(f"{title}: back to OK in AWS account {change.account_id}, {change.region}"),
@@ -212,7 +212,7 @@ def render_plain_mail(change: AlarmChange, zone: tzinfo, zone_name: str, note: s
     if note:
         lines.append(f"Note:        {one_line(note)}")
     lines += ["", f"The alarm: {alarm_link(change)}", ""]
-    return _capped("\n".join(lines))
+    return within_body_limit("\n".join(lines))
 
 
 def _links(change: AlarmChange, rows: Sequence[Row], log_group: str) -> list[str]:
@@ -276,14 +276,3 @@ def _window(change: AlarmChange, zone: tzinfo, zone_name: str) -> str:
 
 def _clock(moment: datetime) -> str:
     return moment.isoformat(sep=" ", timespec="seconds")[:19]
-
-
-def _capped(body: str) -> str:
-    encoded = body.encode("utf-8")
-    if len(encoded) > BODY_LIMIT_BYTES:
-        body = encoded[: BODY_LIMIT_BYTES - 16].decode("utf-8", "ignore") + "\n[cut]\n"
-    return body
-
-
-def _ascii(text: str) -> str:
-    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
