@@ -6,8 +6,10 @@ from components.config_keys import stack_config
 from components.hub import HubArgs, LoginMonitoringHub
 from components.login_monitoring import LoginMonitoring
 from components.settings import load_settings
+from components.tagging import tag_every_resource
 
 settings = load_settings(pulumi.Config().get, stack_config())
+tag_every_resource(dict(settings.tags))
 
 if settings.is_hub:
     hub = LoginMonitoringHub(

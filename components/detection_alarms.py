@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.tagging import DETECTION_TAG
 from detections.catalog import WALL_CLOCK_WINDOW
 from detections.profiles import EnabledDetection
 
@@ -81,6 +82,8 @@ class DetectionAlarms(pulumi.ComponentResource):
                 treat_missing_data=alarm.treat_missing_data,
                 # Left unset, CloudWatch uses its default sliding window.
                 evaluation_window=_wall_clock() if alarm.evaluation_window == WALL_CLOCK_WINDOW else None,
+                # Which detection fired, for cost reports and for finding the alarm by tag.
+                tags={DETECTION_TAG: detection.id},
                 alarm_actions=[args.action_arn],
                 ok_actions=[args.action_arn] if args.resolved_mails else [],
                 opts=child,

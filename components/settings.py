@@ -17,6 +17,7 @@ import pulumi
 
 from components.config_keys import aws_regions, check_keys, ignored_settings
 from components.lambda_package import bundled_zones
+from components.tagging import tag_problems
 from detections.catalog import PROFILES
 from detections.profiles import (
     MAX_ALARM_WINDOW_SECONDS,
@@ -98,6 +99,7 @@ class LoginMonitoringArgs:
     detection_profile: str = "recommended"
     detection_overrides: tuple[str, ...] = ()
     privileged_groups: tuple[str, ...] = ("Administrators",)
+    tags: tuple[tuple[str, str], ...] = ()
     stack_role: str = "member"
     hub_stack: str = ""
     organization_id: str = ""
@@ -138,6 +140,7 @@ class LoginMonitoringArgs:
 
 def _check(args: LoginMonitoringArgs):
     yield from _check_role(args)
+    yield from (("tags", problem) for problem in tag_problems(args.tags))
     if not args.alert_emails and not args.hub_stack:
         yield (
             "alertEmails",
@@ -257,6 +260,16 @@ def _parse_entries(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value)
 
 
+def _parse_tags(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for entry in _parse_entries(raw):
+        key, equals, value = entry.partition("=")
+        if not equals:
+            raise ValueError
+        pairs.append((key.strip(), value.strip()))
+    return tuple(pairs)
+
+
 def _parse_addresses(raw: str) -> tuple[str, ...]:
     # Mail addresses compare without case; one subscription per mailbox.
     unique: dict[str, str] = {}
@@ -284,6 +297,7 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "detectionProfile": ("detection_profile", str, f"one of {', '.join(PROFILES)}"),
     "detectionOverrides": ("detection_overrides", _parse_entries, "a list of '<id>.<setting>=<value>' strings"),
     "privilegedGroups": ("privileged_groups", _parse_string_list, "a list of IAM group names"),
+    "tags": ("tags", _parse_tags, "a list of 'Key=Value' strings"),
     "stackRole": ("stack_role", str, f"one of {', '.join(STACK_ROLES)}"),
     "hubStack": ("hub_stack", str, "a stack name"),
     "organizationId": ("organization_id", str, "an organization id"),

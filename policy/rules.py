@@ -308,6 +308,36 @@ def _every_bucket_secured(resources: list[StackResource]) -> Iterator[str]:
                 yield f"bucket {bucket.name} has no {label}"
 
 
+# The resource types this program creates that take tags, and the tags each must carry.
+TAGGABLE_TYPES = (
+    "aws:cloudtrail/trail:Trail",
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:dynamodb/table:Table",
+    "aws:iam/role:Role",
+    "aws:kms/key:Key",
+    "aws:lambda/function:Function",
+    "aws:oam/link:Link",
+    "aws:oam/sink:Sink",
+    "aws:s3/bucket:Bucket",
+    "aws:sns/topic:Topic",
+    "aws:sqs/queue:Queue",
+)
+REQUIRED_TAGS = ("login-monitoring:project", "login-monitoring:stack", "login-monitoring:component")
+DETECTION_TAG = "login-monitoring:detection"
+
+
+def _every_resource_tagged(resources: list[StackResource]) -> Iterator[str]:
+    for resource in (r for r in resources if r.type in TAGGABLE_TYPES):
+        tags = resource.props.get("tags") or {}
+        missing = [key for key in REQUIRED_TAGS if not tags.get(key)]
+        # An alarm of the detection catalog says which detection it is.
+        if tags.get("login-monitoring:component") == "DetectionAlarms" and not tags.get(DETECTION_TAG):
+            missing.append(DETECTION_TAG)
+        if missing:
+            yield f"{resource.type.rsplit(':', 1)[-1]} {resource.name} lacks the tag(s) {', '.join(missing)}"
+
+
 STACK_RULES = (
     StackRule(
         "alarm-watches-a-filter-metric",
@@ -318,6 +348,11 @@ STACK_RULES = (
         "function-failures-kept",
         "Every function keeps the events that failed every retry in an on-failure destination.",
         _function_failures_kept,
+    ),
+    StackRule(
+        "every-resource-tagged",
+        "Every taggable resource carries the project, stack and component tags; detection alarms their detection.",
+        _every_resource_tagged,
     ),
     StackRule(
         "every-bucket-secured",

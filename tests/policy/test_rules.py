@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
+import keyword
 
 import pytest
 
 from offline.plan import plan_all
-from policy.rules import RESOURCE_RULES, STACK_RULES, StackResource, policies
+from policy.rules import RESOURCE_RULES, STACK_RULES, TAGGABLE_TYPES, StackResource, policies
 
 
 def violations(resources, config=None) -> list[tuple[str, str, str]]:
@@ -152,6 +154,38 @@ def test_a_function_without_an_on_failure_destination_fails_the_stack_rule(stack
         weakened = [r for r in stacks[stack].resources if r is not dropped]
         found = violations(weakened)
         assert [name for name, _, _ in found] == ["function-failures-kept"], found
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "pick", "change", "missing"),
+    [
+        ("aws:sns/topic:Topic", lambda r: True, drop("tags"), "login-monitoring:project"),
+        ("aws:s3/bucket:Bucket", lambda r: True, lambda p: p["tags"].pop("login-monitoring:component"), "component"),
+        (
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+            lambda r: "root-account-usage" in r.name,
+            lambda p: p["tags"].pop("login-monitoring:detection"),
+            "login-monitoring:detection",
+        ),
+    ],
+)
+def test_an_untagged_resource_fails_the_stack_rule(stacks, resource_type, pick, change, missing):
+    found = violations(weaken(stacks["dev"].resources, resource_type, change, pick))
+    assert [name for name, _, _ in found] == ["every-resource-tagged"]
+    assert missing in found[0][2]
+
+
+def test_the_taggable_types_are_every_type_the_program_creates_that_takes_tags(stacks):
+    created = {r.type for run in stacks.values() for r in run.resources if r.type.startswith("aws:")}
+    assert {t for t in created if accepts_tags(t)} == set(TAGGABLE_TYPES)
+
+
+def accepts_tags(type_token: str) -> bool:
+    """From the provider SDK itself: does the resource's argument class have a `tags` input?"""
+    _, module_path, name = type_token.split(":")
+    module = module_path.split("/")[0]
+    module = f"{module}_" if keyword.iskeyword(module) else module
+    return hasattr(getattr(importlib.import_module(f"pulumi_aws.{module}"), f"{name}Args"), "tags")
 
 
 def test_topic_encryption_can_be_waived_by_policy_config(stacks):
