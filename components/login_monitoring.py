@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.account_dashboard import AccountDashboard, AccountDashboardArgs
 from components.alarm_mailer import AlarmMailer, AlarmMailerArgs
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
@@ -12,6 +13,7 @@ from components.health import HealthAlarms, HealthAlarmsArgs, WatchedFunction
 from components.hub_connection import HubConnection
 from components.hub_forwarder import HubForwarder, HubForwarderArgs
 from components.settings import LoginMonitoringArgs
+from components.sign_in_insights import SignInInsights, SignInInsightsArgs
 from components.signin_notifier import SignInNotifier, SignInNotifierArgs
 from components.trail import CloudTrailLogging, TrailArgs
 
@@ -29,6 +31,8 @@ class LoginMonitoring(pulumi.ComponentResource):
     forwarder_failed_events_queue_url: pulumi.Output[str] | None
     trail_arn: pulumi.Output[str] | None
     hub_link_arn: pulumi.Output[str] | None
+    top_source_ip_alarm_arn: pulumi.Output[str] | None
+    dashboard_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: LoginMonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("loginmonitoring:index:LoginMonitoring", name, None, opts)
@@ -113,6 +117,36 @@ class LoginMonitoring(pulumi.ComponentResource):
             opts=child,
         )
         alert_topic.attach_policy([notifier.role_arn, alarm_mailer.role_arn])
+        self.top_source_ip_alarm_arn = None
+        rule_names: dict[str, pulumi.Output[str]] = {}
+        if args.contributor_insights:
+            insights = SignInInsights(
+                f"{name}-insights",
+                SignInInsightsArgs(
+                    trail_log_group_name=log_group_name,
+                    notifier_log_group_name=notifier.log_group_name,
+                    topic_arn=alert_topic.topic_arn,
+                    name_prefix=name_prefix,
+                    top_source_ip_threshold=args.top_source_ip_threshold,
+                ),
+                opts=child,
+            )
+            rule_names = insights.rule_names
+            self.top_source_ip_alarm_arn = insights.top_source_ip_alarm_arn
+        self.dashboard_name = None
+        if args.account_dashboard:
+            dashboard = AccountDashboard(
+                f"{name}-dashboard",
+                AccountDashboardArgs(
+                    detections=args.detections,
+                    notifier_log_group_name=notifier.log_group_name,
+                    region=ctx.region,
+                    name_prefix=name_prefix,
+                    rule_names=rule_names,
+                ),
+                opts=child,
+            )
+            self.dashboard_name = dashboard.dashboard_name
         # Its own key: disabling the alert topic's key must not silence the alarms that report it.
         health_topic = AlertTopic(
             f"{name}-health",
@@ -210,4 +244,6 @@ class LoginMonitoring(pulumi.ComponentResource):
             "forwarderFailedEventsQueueUrl": self.forwarder_failed_events_queue_url,
             "healthTopicArn": self.health_topic_arn,
             "hubLinkArn": self.hub_link_arn,
+            "topSourceIpAlarmArn": self.top_source_ip_alarm_arn,
+            "dashboardName": self.dashboard_name,
         }

@@ -113,6 +113,9 @@ class LoginMonitoringArgs:
     member_regions: tuple[str, ...] = ()
     # Member: share this account's metrics with the hub; only one stack per account and Region may.
     link_metrics_to_hub: bool = True
+    contributor_insights: bool = True
+    top_source_ip_threshold: int = 10
+    account_dashboard: bool = True
 
     @property
     def is_hub(self) -> bool:
@@ -190,6 +193,8 @@ def _check(args: LoginMonitoringArgs):
             (f"must be a whole number of minutes between 60 and {MAX_ALARM_WINDOW_SECONDS} seconds, got {window}"),
         )
     yield from _check_risk(args)
+    if args.top_source_ip_threshold < 1:
+        yield "topSourceIpThreshold", f"must be at least 1, got {args.top_source_ip_threshold}"
     if args.notify_on not in NOTIFY_POLICIES:
         yield "notifyOn", f"must be one of {', '.join(NOTIFY_POLICIES)}, got {args.notify_on!r}"
     if args.display_timezone not in bundled_zones():
@@ -309,6 +314,9 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "riskSprayWindowMinutes": ("risk_spray_window_minutes", _parse_int, "a whole number"),
     "memberRegions": ("member_regions", _parse_string_list, "a list of AWS Regions"),
     "linkMetricsToHub": ("link_metrics_to_hub", _parse_bool, "true or false"),
+    "contributorInsights": ("contributor_insights", _parse_bool, "true or false"),
+    "topSourceIpThreshold": ("top_source_ip_threshold", _parse_int, "a whole number"),
+    "accountDashboard": ("account_dashboard", _parse_bool, "true or false"),
 }
 CONFIG_KEYS = tuple(_KEYS)
 _KEY_OF = {attribute: key for key, (attribute, _, _) in _KEYS.items()}

@@ -10,3 +10,10 @@ SKIPPED_LOG_PREFIX = "skipped record"
 
 def skipped_records_pattern() -> str:
     return f'{{ $.message = "{SKIPPED_LOG_PREFIX}*" }}'
+
+
+# One line per newly stored sign-in, `{"message": "sign-in", "signIn": {...}}` in Lambda's JSON log format
+# (extra fields become top-level keys): a Contributor Insights rule counts sign-ins by country and
+# outcome from it, and Logs Insights can query it, without a custom metric per country.
+SIGN_IN_LOG_MESSAGE = "sign-in"
+NO_COUNTRY = "none"

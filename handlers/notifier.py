@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from handlers.formatting import render_body, render_subject
-from handlers.log_lines import SKIPPED_LOG_PREFIX
+from handlers.log_lines import NO_COUNTRY, SIGN_IN_LOG_MESSAGE, SKIPPED_LOG_PREFIX
 from handlers.payload import decode_subscription_event, iter_messages
-from handlers.risk import MAX_RISK_WINDOW_MINUTES, RiskSettings, Sighting, assess, earlier, sighting_of
+from handlers.risk import MAX_RISK_WINDOW_MINUTES, RiskSettings, Sighting, assess, earlier, short_name, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_signin_event
 from handlers.store import MAX_HISTORY_DAYS, RECORD_ERROR_CODES, LeaseOutcome, SignInHistory, SignInStore
 
@@ -285,6 +285,7 @@ class BatchRun:
             raise
         if claim.new:
             self.result.stored += 1
+            logger.info(SIGN_IN_LOG_MESSAGE, extra={"signIn": sign_in_log_fields(record)})
         else:
             self.result.duplicates += 1
         return claim.mail_due
@@ -362,6 +363,21 @@ class BatchRun:
 
     def _log_failure(self, event_id: str, step: str, error: Exception) -> None:
         logger.error("batch failed at event %s while %s: %s: %s", event_id, step, type(error).__name__, error)
+
+
+def sign_in_log_fields(record: SignInRecord) -> dict[str, Any]:
+    """What the sign-in log line carries: enough to count and chart, nothing a chart does not need."""
+    return {
+        "eventId": record.event_id,
+        "eventName": record.event_name,
+        "outcome": record.outcome,
+        "principalKind": record.principal_kind.value,
+        "country": record.location.country_code or NO_COUNTRY,
+        "sourceIp": record.source_ip,
+        "principal": record.display_name,
+        "attempt": record.is_attempt,
+        "reasons": [short_name(reason) for reason in record.risk_reasons],
+    }
 
 
 def process_batch(event: Any, config: NotifierConfig, dynamodb: Any, sns: Any, **run_options: Any) -> BatchResult:

@@ -500,6 +500,8 @@ def test_stack_outputs_name_what_an_operator_needs(dev):
         "failedEventsQueueUrl",
         "alarmMailerFailedEventsQueueUrl",
         "healthTopicArn",
+        "topSourceIpAlarmArn",
+        "dashboardName",
     }
     assert dev.outputs["healthTopicArn"] == health_topic(dev).state["arn"] != dev.outputs["alertTopicArn"]
     assert dev.outputs["failedSignInAlarmArn"] == dev.outputs["detectionAlarmArns"]["failed-console-sign-ins"]

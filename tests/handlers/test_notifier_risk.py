@@ -140,3 +140,32 @@ def _handled():
     from tests.handlers.moto_aws import HANDLED_AT
 
     return HANDLED_AT
+
+
+def test_each_new_sign_in_writes_one_structured_log_line_for_the_country_chart(aws, caplog):
+    import logging
+
+    from detections.contributors import BY_ID, contribution
+    from handlers.log_lines import SIGN_IN_LOG_MESSAGE
+
+    batch = [sign_in("berlin", "10:40", GERMANY, failed=True), sign_in("internal", "10:41", "AWS Internal")]
+    with caplog.at_level(logging.INFO, logger="login-monitoring.notifier"):
+        aws.run(batch)
+        aws.run(batch)  # a retry stores nothing new and writes no second line
+    lines = [record for record in caplog.records if record.getMessage() == SIGN_IN_LOG_MESSAGE]
+    assert [line.signIn["eventId"] for line in lines] == ["berlin", "internal"]
+    assert lines[0].signIn == {
+        "eventId": "berlin",
+        "eventName": "ConsoleLogin",
+        "outcome": "Failure",
+        "principalKind": "iam-user",
+        "country": "DE",
+        "sourceIp": GERMANY,
+        "principal": "alice",
+        "attempt": True,
+        "reasons": ["failed sign-in"],
+    }
+    # What Lambda's JSON log format makes of the line, as the country rule reads it.
+    rule = BY_ID["sign-ins-by-country"]
+    as_logged = [{"message": line.getMessage(), "signIn": line.signIn} for line in lines]
+    assert [contribution(rule, line) for line in as_logged] == [("DE", "Failure"), ("none", "Success")]
