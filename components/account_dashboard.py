@@ -45,6 +45,8 @@ class AccountDashboardArgs:
     notifier_log_group_name: pulumi.Input[str]
     region: pulumi.Input[str]
     name_prefix: str
+    # Where this stack's detection metrics are (see detection_alarms.stack_namespace).
+    namespace: str = METRIC_NAMESPACE
     # Contributor rule id -> rule name; empty when Contributor Insights is off.
     rule_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
@@ -68,29 +70,29 @@ def dashboard_body(args: AccountDashboardArgs) -> dict[str, Any]:
     panels: list[dict[str, Any]] = []
     by_id = {item.id: item for item in args.detections}
     if FAILED_SIGN_INS in by_id:
-        panels.append(_detection_panel(by_id[FAILED_SIGN_INS], args.region))
+        panels.append(_detection_panel(by_id[FAILED_SIGN_INS], args))
     panels.append(_log_panel("Sign-ins by country and outcome", _BY_COUNTRY_QUERY, args))
     panels.append(_log_panel("Top failing source IPs and principals", _TOP_FAILING_QUERY, args))
     for rule_id, title in _RULE_PANELS.items():
         if rule_id in args.rule_names:
             panels.append(_rule_panel(title, args.rule_names[rule_id], args.region))
-    panels += [_detection_panel(item, args.region) for item in args.detections if item.id != FAILED_SIGN_INS]
+    panels += [_detection_panel(item, args) for item in args.detections if item.id != FAILED_SIGN_INS]
     for index, panel in enumerate(panels):
         panel.update(x=(index % 2) * WIDTH, y=(index // 2) * HEIGHT, width=WIDTH, height=HEIGHT)
     return {"start": "-PT24H", "widgets": panels}
 
 
-def _detection_panel(item: EnabledDetection, region: pulumi.Input[str]) -> dict[str, Any]:
+def _detection_panel(item: EnabledDetection, args: AccountDashboardArgs) -> dict[str, Any]:
     return {
         "type": "metric",
         "properties": {
             "title": item.detection.title,
-            "region": region,
+            "region": args.region,
             "view": "timeSeries",
             "stat": "Sum",
             "period": 300,
             # No threshold line: tuning an alarm should not have to redeploy the dashboard.
-            "metrics": [[METRIC_NAMESPACE, item.detection.metric_name, {"label": item.id}]],
+            "metrics": [[args.namespace, item.detection.metric_name, {"label": item.id}]],
         },
     }
 

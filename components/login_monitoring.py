@@ -142,6 +142,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                     notifier_log_group_name=notifier.log_group_name,
                     region=ctx.region,
                     name_prefix=name_prefix,
+                    namespace=namespace,
                     rule_names=rule_names,
                 ),
                 opts=child,
