@@ -165,8 +165,11 @@ def test_member_mails_reach_the_hub_through_its_forwarder(member, hub):
     # which the forwarder drains.
     mailer = named(member, "aws:lambda/function:Function", "login-monitoring-alarm-mailer-function")
     assert mailer.inputs["environment"]["variables"]["TOPIC_ARN"] == topic.state["arn"]
-    alarms = [a for a in member.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "-health-" not in a.name]
+    alarms = [a for a in member.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "-detections-" in a.name]
     assert alarms and all(a.inputs["alarmActions"] == [mailer.state["arn"]] for a in alarms)
+    # The top-source-IP alarm (Contributor Insights) mails the alert topic itself, which the forwarder drains.
+    top_ip = named(member, "aws:cloudwatch/metricAlarm:MetricAlarm", "login-monitoring-insights-top-source-ip-alarm")
+    assert top_ip.inputs["alarmActions"] == [topic.state["arn"]]
 
 
 def test_member_health_alarms_reach_the_hub_through_the_forwarder_too(member):
