@@ -118,6 +118,7 @@ def ignored_settings(args: Any, key_of: Callable[[str], str]) -> list[str]:
 _TRAIL_ONLY = ("trail_events", "trail_log_retention_days", "trail_bucket_expiration_days")
 _MEMBER_ONLY = (
     *_TRAIL_ONLY,
+    "health_emails",
     "failed_sign_in_threshold",
     "failed_sign_in_window_seconds",
     "notify_on",

@@ -26,6 +26,11 @@ ALWAYS_PUBLISHED = (
 )
 
 
+# Detections about the monitoring's own trail and keys: disabling the alert topic's key silences
+# every alarm of that topic, so these also mail the health topic, which has a key of its own.
+GUARDS_THE_MONITORING = ("kms-key-disable-or-deletion", "cloudtrail-changes")
+
+
 def stack_namespace(stack: str) -> str:
     """Metrics of one stack: two stacks in one account and Region must not count each other's events."""
     return f"{METRIC_NAMESPACE}/{stack}"
@@ -42,6 +47,8 @@ class DetectionAlarmsArgs:
     namespace: str = METRIC_NAMESPACE
     # ALARM -> OK changes invoke the mailer only when resolved mails are wanted.
     resolved_mails: bool = False
+    # The detections in GUARDS_THE_MONITORING also notify this topic (see there).
+    health_topic_arn: pulumi.Input[str] | None = None
 
 
 class DetectionAlarms(pulumi.ComponentResource):
@@ -84,8 +91,8 @@ class DetectionAlarms(pulumi.ComponentResource):
                 evaluation_window=_wall_clock() if alarm.evaluation_window == WALL_CLOCK_WINDOW else None,
                 # Which detection fired, for cost reports and for finding the alarm by tag.
                 tags={DETECTION_TAG: detection.id},
-                alarm_actions=[args.action_arn],
-                ok_actions=[args.action_arn] if args.resolved_mails else [],
+                alarm_actions=[args.action_arn, *_guards(args, detection.id)],
+                ok_actions=[args.action_arn, *_guards(args, detection.id)] if args.resolved_mails else [],
                 opts=child,
             )
             self.alarm_arns[detection.id] = created.arn
@@ -96,6 +103,12 @@ def _wall_clock() -> aws.cloudwatch.MetricAlarmEvaluationWindowArgs:
     return aws.cloudwatch.MetricAlarmEvaluationWindowArgs(
         wall_clock_window=aws.cloudwatch.MetricAlarmEvaluationWindowWallClockWindowArgs(timezone="UTC")
     )
+
+
+def _guards(args: DetectionAlarmsArgs, detection_id: str) -> list[pulumi.Input[str]]:
+    if args.health_topic_arn is not None and detection_id in GUARDS_THE_MONITORING:
+        return [args.health_topic_arn]
+    return []
 
 
 def _description(item: EnabledDetection) -> str:

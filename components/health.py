@@ -15,10 +15,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from handlers.log_lines import skipped_records_pattern
+from handlers.log_lines import skipped_records_pattern, unmarked_mails_pattern
 
 # Health signals are rare and each one matters: any occurrence in five minutes alarms.
 PERIOD_SECONDS = 300
+# SQS deletes a failed event after 14 days; this leaves four to re-drive it.
+NEAR_EXPIRY_SECONDS = 10 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class WatchedFunction:
     failed_events_queue_name: pulumi.Input[str]
     # Given for functions that skip malformed records with the handler's log line.
     log_group_name: pulumi.Input[str] | None = None
+    # Given for a function that mails under a lease and logs the mails it could not mark sent.
+    counts_unmarked_mails: bool = False
+    # The subscription filter that feeds the function, when CloudWatch Logs invokes it.
+    subscription: tuple[pulumi.Input[str], pulumi.Input[str]] | None = None  # (log group, filter name)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,9 @@ class _Signal:
     metric_name: pulumi.Input[str]
     statistic: str
     dimensions: dict[str, pulumi.Input[str]] | None
+    threshold: float = 1
+    # An idle queue stops publishing metrics: its alarm must keep its state, not turn OK.
+    treat_missing_data: str = "notBreaching"
 
 
 class HealthAlarms(pulumi.ComponentResource):
@@ -62,7 +71,8 @@ class HealthAlarms(pulumi.ComponentResource):
             _Signal(
                 "alert-topic-failed-deliveries",
                 "The alert topic could not deliver notifications to a subscriber (mailbox, forwarder). "
-                "Check the topic's key, policy and subscriptions.",
+                "Check its subscriptions. (A disabled key or a changed policy makes publishing itself fail: "
+                "that shows as the notifier's errors and as the detections that also mail this topic.)",
                 "AWS/SNS",
                 "NumberOfNotificationsFailed",
                 "Sum",
@@ -83,9 +93,9 @@ class HealthAlarms(pulumi.ComponentResource):
                 statistic=signal.statistic,
                 period=PERIOD_SECONDS,
                 evaluation_periods=1,
-                threshold=1,
+                threshold=signal.threshold,
                 comparison_operator="GreaterThanOrEqualToThreshold",
-                treat_missing_data="notBreaching",
+                treat_missing_data=signal.treat_missing_data,
                 alarm_actions=[args.topic_arn],
                 ok_actions=[args.topic_arn],
                 opts=child,
@@ -116,6 +126,18 @@ class HealthAlarms(pulumi.ComponentResource):
                 "ApproximateNumberOfMessagesVisible",
                 "Maximum",
                 {"QueueName": function.failed_events_queue_name},
+                treat_missing_data="ignore",
+            ),
+            _Signal(
+                f"{function.key}-failed-events-expiring",
+                f"Events the {function.title} gave up on have waited 10 days; SQS deletes them after 14. "
+                "Re-drive them now: python -m operations.redrive.",
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                "Maximum",
+                {"QueueName": function.failed_events_queue_name},
+                threshold=NEAR_EXPIRY_SECONDS,
+                treat_missing_data="ignore",
             ),
             _Signal(
                 f"{function.key}-lost-events",
@@ -127,22 +149,55 @@ class HealthAlarms(pulumi.ComponentResource):
                 by_function,
             ),
         ]
+        if function.subscription is not None:
+            log_group, filter_name = function.subscription
+            signals.append(
+                _Signal(
+                    f"{function.key}-delivery-errors",
+                    f"CloudWatch Logs could not hand sign-in events to the {function.title} (its invoke "
+                    "permission, the function itself, or throttling); events it gives up on are lost.",
+                    "AWS/Logs",
+                    "DeliveryErrors",
+                    "Sum",
+                    {"LogGroupName": log_group, "DestinationType": "Lambda", "FilterName": filter_name},
+                )
+            )
+        counted = []
         if function.log_group_name is not None:
+            counted.append(
+                (
+                    "skipped-records",
+                    "SkippedRecords",
+                    skipped_records_pattern(),
+                    f"The {function.title} skipped records it could not read; the function's log names "
+                    "each one ('skipped record ...').",
+                )
+            )
+            if function.counts_unmarked_mails:
+                counted.append(
+                    (
+                        "unmarked-mails",
+                        "UnmarkedMails",
+                        unmarked_mails_pattern(),
+                        f"The {function.title} sent a mail but could not record it as sent; a retry of its "
+                        "batch may mail it again. See the function's log ('mail sent but not marked ...').",
+                    )
+                )
+        for key, metric, pattern, description in counted:
             metric_filter = aws.cloudwatch.LogMetricFilter(
-                f"{name}-{function.key}-skipped-records-filter",
-                name=f"{args.name_prefix}-health-{function.key}-skipped-records",
+                f"{name}-{function.key}-{key}-filter",
+                name=f"{args.name_prefix}-health-{function.key}-{key}",
                 log_group_name=function.log_group_name,
-                pattern=skipped_records_pattern(),
+                pattern=pattern,
                 metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                    name=f"{function.key.capitalize()}SkippedRecords", namespace=args.namespace, value="1"
+                    name=f"{function.key.capitalize()}{metric}", namespace=args.namespace, value="1"
                 ),
                 opts=child,
             )
             signals.append(
                 _Signal(
-                    f"{function.key}-skipped-records",
-                    f"The {function.title} skipped records it could not read; the function's log names "
-                    "each one ('skipped record ...').",
+                    f"{function.key}-{key}",
+                    description,
                     metric_filter.metric_transformation.namespace,
                     metric_filter.metric_transformation.name,
                     "Sum",

@@ -67,6 +67,18 @@ class LoginMonitoring(pulumi.ComponentResource):
             AlertTopicArgs(context=ctx, emails=args.alert_emails, encrypt=args.encrypt_alert_topic),
             opts=child,
         )
+        # Its own key: disabling the alert topic's key must not silence the alarms that report it.
+        health_topic = AlertTopic(
+            f"{name}-health",
+            AlertTopicArgs(
+                context=ctx,
+                emails=args.health_emails or args.alert_emails,
+                encrypt=args.encrypt_alert_topic,
+                purpose="health",
+                display_name="AWS sign-in monitoring health",
+            ),
+            opts=child,
+        )
         alarm_mailer = AlarmMailer(
             f"{name}-alarm-mailer",
             AlarmMailerArgs(
@@ -89,6 +101,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 detections=args.detections,
                 log_group_name=log_group_name,
                 action_arn=alarm_mailer.function_arn,
+                health_topic_arn=health_topic.topic_arn,
                 name_prefix=name_prefix,
                 namespace=namespace,
                 resolved_mails=args.alarm_resolved_mails,
@@ -148,18 +161,6 @@ class LoginMonitoring(pulumi.ComponentResource):
                 opts=child,
             )
             self.dashboard_name = dashboard.dashboard_name
-        # Its own key: disabling the alert topic's key must not silence the alarms that report it.
-        health_topic = AlertTopic(
-            f"{name}-health",
-            AlertTopicArgs(
-                context=ctx,
-                emails=args.alert_emails,
-                encrypt=args.encrypt_alert_topic,
-                purpose="health",
-                display_name="AWS sign-in monitoring health",
-            ),
-            opts=child,
-        )
         watched = [
             WatchedFunction(
                 key="notifier",
@@ -167,6 +168,8 @@ class LoginMonitoring(pulumi.ComponentResource):
                 function_name=notifier.function_name,
                 failed_events_queue_name=notifier.failed_events_queue_name,
                 log_group_name=notifier.log_group_name,
+                counts_unmarked_mails=True,
+                subscription=(log_group_name, notifier.subscription_filter_name),
             ),
             WatchedFunction(
                 key="alarm-mailer",
@@ -201,12 +204,6 @@ class LoginMonitoring(pulumi.ComponentResource):
                     failed_events_queue_name=forwarder.failed_events_queue_name,
                     log_group_name=forwarder.log_group_name,
                 )
-            )
-        if not args.alert_emails:
-            pulumi.log.warn(
-                "alertEmails is empty: alarms and health alarms reach people only through the hub; "
-                "a problem on the way to the hub is then reported to nobody",
-                resource=self,
             )
         HealthAlarms(
             f"{name}-health-alarms",

@@ -83,6 +83,8 @@ class LoginMonitoringArgs:
     """What one LoginMonitoring component needs. Field names mirror the config keys."""
 
     alert_emails: tuple[str, ...]
+    # Recipients of the health alarms when they differ from alertEmails (required without alertEmails).
+    health_emails: tuple[str, ...] = ()
     trail_mode: str = "create"
     existing_log_group_name: str = ""
     trail_events: str = "write"
@@ -152,9 +154,16 @@ def _check(args: LoginMonitoringArgs):
                 "(a member that reports to a hub may leave it empty)"
             ),
         )
-    for address in args.alert_emails:
-        if not _EMAIL.match(address):
-            yield "alertEmails", f"{address!r} is not a mail address"
+    for key, addresses in (("alertEmails", args.alert_emails), ("healthEmails", args.health_emails)):
+        for address in addresses:
+            if not _EMAIL.match(address):
+                yield key, f"{address!r} is not a mail address"
+    if args.hub_stack and not args.alert_emails and not args.health_emails and not args.is_hub:
+        yield (
+            "healthEmails",
+            "is required when alertEmails is empty: the health alarms must not travel the way to the hub "
+            'they report on, e.g. ["cloud-ops@example.com"]',
+        )
     if args.trail_mode not in TRAIL_MODES:
         yield "trailMode", f"must be one of {', '.join(TRAIL_MODES)}, got {args.trail_mode!r}"
     if args.trail_mode == "existing":
@@ -286,6 +295,7 @@ def _parse_addresses(raw: str) -> tuple[str, ...]:
 # config key -> (field name, parser, what the value must look like)
 _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "alertEmails": ("alert_emails", _parse_addresses, "a list of mail addresses"),
+    "healthEmails": ("health_emails", _parse_addresses, "a list of mail addresses"),
     "trailMode": ("trail_mode", str, "a string"),
     "existingLogGroupName": ("existing_log_group_name", str, "a string"),
     "trailEvents": ("trail_events", str, "a string"),

@@ -13,8 +13,9 @@ from components.policies import allow, assume_role_by, document
 from handlers.signin_events import subscription_filter_pattern
 from handlers.store import INDEXES, TIME_ATTRIBUTE
 
-# Room for a large batch at the handler's pace; it stops itself, retry-safe, before this runs out.
-TIMEOUT_SECONDS = 300
+# Room for a large batch at the handler's pace; it stops itself, retry-safe, when less than its
+# slowest mail (handlers.notifier.MIN_REMAINING_MS) is left.
+TIMEOUT_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class SignInNotifier(pulumi.ComponentResource):
             source_account=args.context.account_id,
             opts=child,
         )
-        aws.cloudwatch.LogSubscriptionFilter(
+        subscription = aws.cloudwatch.LogSubscriptionFilter(
             f"{name}-subscription",
             log_group=args.log_group_name,
             filter_pattern=subscription_filter_pattern(),
@@ -156,6 +157,7 @@ class SignInNotifier(pulumi.ComponentResource):
         self.log_group_name = log_group.name
         self.failed_events_queue_url = failed_events.url
         self.failed_events_queue_name = failed_events.name
+        self.subscription_filter_name = subscription.name
         self.register_outputs(
             {
                 "functionArn": self.function_arn,

@@ -56,6 +56,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     hub_topic_arn = os.environ["HUB_TOPIC_ARN"]
     if "sns" not in _clients:
         import boto3
+        from botocore.config import Config
 
-        _clients["sns"] = boto3.client("sns", region_name=region_of(hub_topic_arn))
+        # One attempt, well inside the function's 30 s: a publish is not idempotent, and a retried one
+        # whose first answer was lost would reach the hub twice. Lambda retries a failed invocation.
+        settings = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 1, "mode": "standard"})
+        _clients["sns"] = boto3.client("sns", region_name=region_of(hub_topic_arn), config=settings)
     return {"forwarded": forward(event, hub_topic_arn, _clients["sns"])}

@@ -29,11 +29,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from handlers.formatting import render_body, render_subject
-from handlers.log_lines import NO_COUNTRY, SIGN_IN_LOG_MESSAGE, SKIPPED_LOG_PREFIX
+from handlers.log_lines import NO_COUNTRY, SIGN_IN_LOG_MESSAGE, SKIPPED_LOG_PREFIX, UNMARKED_LOG_PREFIX
 from handlers.payload import decode_subscription_event, iter_messages
 from handlers.risk import MAX_RISK_WINDOW_MINUTES, RiskSettings, Sighting, assess, earlier, short_name, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_signin_event
-from handlers.store import MAX_HISTORY_DAYS, RECORD_ERROR_CODES, LeaseOutcome, SignInHistory, SignInStore
+from handlers.store import (
+    LEASE_SECONDS,
+    MAX_HISTORY_DAYS,
+    LeaseOutcome,
+    SignInHistory,
+    SignInStore,
+    is_record_error,
+)
 
 logger = logging.getLogger("login-monitoring.notifier")
 logger.setLevel(logging.INFO)
@@ -43,9 +50,24 @@ NOTIFY_RISKY = "risky"
 NOTIFY_POLICIES = (NOTIFY_ALL, NOTIFY_RISKY)
 # Errors that say a record itself can never be handled, whoever retries it.
 RECORD_ERRORS = (ValueError, OverflowError, RecursionError)
-# Enough for the slowest publish plus its mark-sent with the client settings below; below this,
-# the invocation fails on purpose (every step is retry-safe) instead of being killed mid-call.
-MIN_REMAINING_MS = 50_000
+# Client settings, and the longest one call can take with them (standard retry mode waits at most
+# 1 s, then 2 s, between attempts). SNS gets one attempt: publish is not idempotent, and the SDK
+# would retry a publish whose answer was lost, sending the mail twice; a failed publish fails the
+# invocation instead, and Lambda's retry is safe.
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 10
+CLIENT_ATTEMPTS = {"dynamodb": 3, "sns": 1}
+_CALL_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
+DYNAMODB_CALL_SECONDS = CLIENT_ATTEMPTS["dynamodb"] * _CALL_SECONDS + 3
+PUBLISH_SECONDS = CLIENT_ATTEMPTS["sns"] * _CALL_SECONDS
+# A lease is used only while a whole publish still fits in it, with this to spare.
+LEASE_MARGIN_SECONDS = 5
+# One mail's worst case: take the lease, publish, mark sent. Below this, the invocation fails on
+# purpose (every step is retry-safe) instead of being killed between publish and mark.
+MIN_REMAINING_MS = (2 * DYNAMODB_CALL_SECONDS + PUBLISH_SECONDS + LEASE_MARGIN_SECONDS) * 1000
+MARK_SENT_ATTEMPTS = 3
+# SNS's refusal of one message for what it holds, not for the topic.
+_MESSAGE_REFUSALS = frozenset({"InvalidParameter", "InvalidParameterValue"})
 LEASE_POLL_SECONDS = 1.0
 # CloudTrail delivers events minutes after they happen; a record dated far ahead is not real.
 MAX_CLOCK_SKEW = timedelta(days=1)
@@ -272,7 +294,7 @@ class BatchRun:
         try:
             claim = self.store.claim(record, wants_mail(record, self.config.notify_on), self.clock())
         except ClientError as error:
-            if _error_code(error) in RECORD_ERROR_CODES:
+            if is_record_error(_error_code(error), str(error)):
                 self._skip(record.event_id, f"the history table refuses it: {error}")
                 return False
             self._log_failure(record.event_id, "storing", error)
@@ -310,43 +332,57 @@ class BatchRun:
     def _lease_and_send(self, mail: _Mail) -> LeaseOutcome:
         event_id = mail.record.event_id
         self._need_time("mailing", event_id)
+        leased_at = self.clock()
         try:
-            outcome = self.store.take_lease(event_id, self.owner, self.clock())
+            outcome = self.store.take_lease(event_id, self.owner, leased_at)
         except Exception as error:
             self._log_failure(event_id, "taking the mail lease", error)
             raise
         if outcome is not LeaseOutcome.TAKEN:
             return outcome
+        spent = (self.clock() - leased_at).total_seconds()
+        if spent > LEASE_SECONDS - PUBLISH_SECONDS - LEASE_MARGIN_SECONDS:
+            # Taking the lease took so long that a publish might outlast it and meet another's.
+            self.store.release_lease(event_id, self.owner)
+            return LeaseOutcome.HELD
         try:
             response = self.sns.publish(TopicArn=self.config.topic_arn, Subject=mail.subject, Message=mail.body)
         except (ParamValidationError, UnicodeError) as error:
+            self.store.release_lease(event_id, self.owner)
             self._skip(event_id, f"SNS cannot carry its mail: {error}")
             return LeaseOutcome.DONE
-        except Exception as error:
-            self._log_failure(event_id, "publishing its mail", error)
-            if isinstance(error, ClientError):
-                # SNS answered with a refusal: no mail went out, so a retry need not wait for the lease.
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if status < 500:
+                # SNS refused: no mail went out, so nobody need wait for the lease.
                 self.store.release_lease(event_id, self.owner)
+                if _error_code(error) in _MESSAGE_REFUSALS and "TopicArn" not in str(error):
+                    self._skip(event_id, f"SNS refuses its mail: {error}")
+                    return LeaseOutcome.DONE
+            # A 5xx may hide an accepted mail: the lease stays until it expires, so no retry resends at once.
+            self._log_failure(event_id, "publishing its mail", error)
+            raise
+        except Exception as error:
+            # A timeout or lost connection may hide an accepted mail too; the lease stays.
+            self._log_failure(event_id, "publishing its mail", error)
             raise
         self.result.mailed += 1
         self._mark_sent(event_id, response["MessageId"])
         return LeaseOutcome.DONE
 
     def _mark_sent(self, event_id: str, message_id: str) -> None:
-        # SNS has the mail now: failing the invocation would only make a retry mail it again.
-        for attempt in range(3):
+        # SNS has the mail now: failing the invocation would only make a retry mail it again. Tried
+        # again only while a whole call still fits in the time left; a health alarm counts the line below.
+        for attempt in range(MARK_SENT_ATTEMPTS):
+            if attempt and self.remaining_ms() < MIN_REMAINING_MS:
+                break
             try:
                 self.store.mark_sent(event_id, message_id, self.clock())
                 return
             except (ClientError, BotoCoreError) as error:
                 last_error = error
                 self.sleep(0.2 * (attempt + 1))
-        logger.error(
-            "mail for event %s was sent (SNS message %s) but could not be marked sent: %s",
-            event_id,
-            message_id,
-            last_error,
-        )
+        logger.error("%s: event %s (SNS message %s): %s", UNMARKED_LOG_PREFIX, event_id, message_id, last_error)
         self.result.unmarked.append(event_id)
 
     def _need_time(self, step: str, event_id: str) -> None:
@@ -400,8 +436,11 @@ def _client(name: str) -> Any:
         import boto3
         from botocore.config import Config
 
-        # Short timeouts keep one call well inside the mail lease (store.LEASE_SECONDS).
-        settings = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
+        settings = Config(
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=READ_TIMEOUT_SECONDS,
+            retries={"total_max_attempts": CLIENT_ATTEMPTS[name], "mode": "standard"},
+        )
         _clients[name] = boto3.client(name, config=settings)
     return _clients[name]
 
@@ -412,7 +451,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         _config.append(NotifierConfig.from_env(dict(os.environ)))
     options: dict[str, Any] = {}
     if context is not None:
-        options["owner"] = getattr(context, "aws_request_id", "") or str(uuid.uuid4())
+        # Lambda's retries keep the request id: the random part tells an invocation from its retry.
+        options["owner"] = f"{getattr(context, 'aws_request_id', '') or 'invocation'}/{uuid.uuid4()}"
         options["remaining_ms"] = context.get_remaining_time_in_millis
     result = process_batch(event, _config[0], _client("dynamodb"), _client("sns"), **options)
     logger.info("batch done: %s", result.as_dict())

@@ -41,7 +41,7 @@ def decode_subscription_event(event: Any, max_bytes: int = MAX_DECODED_BYTES) ->
     try:
         text = _gunzip(base64.b64decode(data, validate=True), max_bytes)
         document = json.loads(text)
-    except (binascii.Error, zlib.error, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    except (binascii.Error, zlib.error, ValueError, RecursionError) as error:
         raise PayloadError(f"awslogs.data cannot be decoded: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("logEvents", []), list):
         raise PayloadError("decoded payload is not a log batch object")
@@ -69,6 +69,7 @@ def iter_messages(batch: LogBatch) -> Iterator[tuple[str, Any]]:
         message = log_event.get("message") if isinstance(log_event, dict) else None
         try:
             yield log_id, json.loads(message)
-        except (TypeError, json.JSONDecodeError, RecursionError):
-            # Too deeply nested JSON is as unusable as broken JSON; the record is skipped, not the batch.
+        except (TypeError, ValueError, RecursionError):
+            # Broken JSON, too deep nesting, an integer beyond Python's digit limit: the record is
+            # skipped, not the batch.
             yield log_id, message

@@ -27,15 +27,23 @@ MAIL_SENDING = "sending"
 MAIL_SENT = "sent"
 MAIL_NOT_REQUIRED = "not-required"
 
-# Longer than one publish can take with the notifier's client timeouts and retries (see notifier.py).
-LEASE_SECONDS = 60
+# Longer than taking the lease plus one publish can take with the notifier's client settings; the
+# notifier publishes only while a whole publish still fits in the lease (see notifier.py).
+LEASE_SECONDS = 90
 # A failed batch waits up to 14 days in the failed-events queue (plus up to 6 hours of Lambda
 # retries) before it can be re-driven; its items must outlive that, or the re-drive mails again.
 REDELIVERY_DAYS = 15
 # DynamoDB TTL and date arithmetic stay sane far beyond this; the stack refuses more.
 MAX_HISTORY_DAYS = 3653
-# DynamoDB's error for a request about this item that can never succeed (key or item too large ...).
+# DynamoDB's error for a request about this item that can never succeed (key or item too large). The
+# same code also reports faults of the table or the code, which must fail the batch, not skip records.
 RECORD_ERROR_CODES = frozenset({"ValidationException"})
+_RECORD_ERROR_WORDS = ("size", "bytes")
+
+
+def is_record_error(code: str, message: str) -> bool:
+    """Whether DynamoDB refused this one item for what it is (too large), not for what the table is."""
+    return code in RECORD_ERROR_CODES and any(word in message.lower() for word in _RECORD_ERROR_WORDS)
 
 
 # Secondary indexes that answer "this principal's sign-ins since T" and "sign-ins from this IP since T"
@@ -79,9 +87,28 @@ class SignInStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self.client.exceptions.ConditionalCheckFailedException as error:
-            state = (error.response.get("Item") or {}).get("mail", {}).get("S")
+            old = error.response.get("Item") or {}
+            self._keep_until_redelivery_ends(record.event_id, old, now)
+            state = old.get("mail", {}).get("S")
             return Claim(new=False, mail_due=state in (MAIL_PENDING, MAIL_SENDING))
         return Claim(new=True, mail_due=mail_wanted)
+
+    def _keep_until_redelivery_ends(self, event_id: str, old: dict, now: datetime) -> None:
+        # A re-driven batch may fail again and wait another 14 days: each sighting pushes the floor on.
+        floor = _epoch(now + timedelta(days=REDELIVERY_DAYS))
+        stored = int(old.get("expiresAt", {}).get("N", floor))
+        if stored >= floor:
+            return
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"eventId": {"S": event_id}},
+                UpdateExpression="SET expiresAt = :floor",
+                ConditionExpression="attribute_exists(eventId) AND expiresAt < :floor",
+                ExpressionAttributeValues={":floor": {"N": str(floor)}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return  # another invocation pushed it already
 
     def take_lease(self, event_id: str, owner: str, now: datetime) -> LeaseOutcome:
         try:
@@ -101,7 +128,10 @@ class SignInStore:
             )
         except self.client.exceptions.ConditionalCheckFailedException as error:
             old = error.response.get("Item") or {}
-            return LeaseOutcome.HELD if old.get("mail", {}).get("S") == MAIL_SENDING else LeaseOutcome.DONE
+            if old.get("mail", {}).get("S") != MAIL_SENDING:
+                return LeaseOutcome.DONE
+            # Our own request, answered but retried by the SDK, found the lease we had just taken.
+            return LeaseOutcome.TAKEN if old.get("leaseOwner", {}).get("S") == owner else LeaseOutcome.HELD
         return LeaseOutcome.TAKEN
 
     def release_lease(self, event_id: str, owner: str) -> None:
@@ -122,10 +152,12 @@ class SignInStore:
             return
 
     def mark_sent(self, event_id: str, message_id: str, now: datetime) -> None:
+        # Conditional on the item: an item deleted meanwhile must not come back without an expiry.
         self.client.update_item(
             TableName=self.table_name,
             Key={"eventId": {"S": event_id}},
             UpdateExpression="SET mail = :sent, mailMessageId = :id, mailedAt = :at REMOVE leaseOwner, leaseUntil",
+            ConditionExpression="attribute_exists(eventId)",
             ExpressionAttributeValues={
                 ":sent": {"S": MAIL_SENT},
                 ":id": {"S": message_id},

@@ -196,6 +196,9 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             return f"arn:{p}:oam:{r}:{a}:link/{_uuid_like(name)}"
         if typ == "aws:cloudwatch/dashboard:Dashboard":
             return f"arn:{p}:cloudwatch::{a}:dashboard/{inputs.get('dashboardName', name)}"
+        if typ == "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter":
+            state["name"] = name
+            return None
         if typ == "aws:sns/topicSubscription:TopicSubscription":
             return f"{inputs.get('topic', '')}:{_uuid_like(name)}"
         return None

@@ -23,6 +23,8 @@ from typing import Any, TextIO
 QUEUE_OUTPUTS = ("failedEventsQueueUrl", "alarmMailerFailedEventsQueueUrl", "forwarderFailedEventsQueueUrl")
 # Longer than a redrive takes to invoke and delete one batch, so no other reader sees it meanwhile.
 VISIBILITY_SECONDS = 120
+# Receives in a row that bring only messages already handled in this run before it stops.
+STALE_RECEIVES = 3
 
 
 class RedriveError(ValueError):
@@ -80,11 +82,15 @@ def redrive_queue(
     finally:
         # A dry run changes nothing: what it looked at is visible again at once.
         for receipt in listed:
-            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
+            try:
+                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
+            except Exception:  # a handle gone stale comes back by itself when its visibility ends
+                continue
 
 
 def _drain(queue_url, sqs, lambda_client, seen, listed, dry_run, limit, only_function) -> Iterator[Outcome]:
-    while limit is None or len(seen) < limit:
+    stale = 0
+    while (limit is None or len(seen) < limit) and stale < STALE_RECEIVES:
         batch = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=10,
@@ -92,9 +98,11 @@ def _drain(queue_url, sqs, lambda_client, seen, listed, dry_run, limit, only_fun
             VisibilityTimeout=VISIBILITY_SECONDS,
             AttributeNames=["All"],
         ).get("Messages", [])
-        fresh = [message for message in batch if message["MessageId"] not in seen]
-        if not fresh:
+        if not batch:
             return
+        fresh = [message for message in batch if message["MessageId"] not in seen]
+        # Messages left in the queue reappear once their visibility ends; others may still wait behind them.
+        stale = 0 if fresh else stale + 1
         for message in fresh:
             if limit is not None and len(seen) >= limit:
                 return

@@ -48,7 +48,7 @@ def test_resolved_mails_add_the_ok_action_only_when_configured(dev):
     assert all(a.inputs["okActions"] == [] for a in detection_alarms(dev).values())
     assert alarm_mailer(dev).inputs["environment"]["variables"]["RESOLVED_MAILS"] == "false"
     run = run_stack(alarmResolvedMails=True)
-    assert all(a.inputs["okActions"] == [mailer_arn] for a in detection_alarms(run).values())
+    assert all(a.inputs["okActions"][0] == mailer_arn for a in detection_alarms(run).values())
     assert alarm_mailer(run).inputs["environment"]["variables"]["RESOLVED_MAILS"] == "true"
 
 

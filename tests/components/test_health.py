@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.log_lines import skipped_records_pattern
+from components.lambda_package import FAILED_EVENT_RETENTION_SECONDS
+from handlers.log_lines import skipped_records_pattern, unmarked_mails_pattern
 from tests.components.program import alert_topic, health_topic, named, run_stack, statement
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -36,20 +37,61 @@ def test_every_health_alarm_mails_the_health_topic_and_never_the_alert_topic(dev
     alarms = health_alarms(dev)
     assert set(alarms) == {
         "alert-topic-failed-deliveries",
+        "notifier-delivery-errors",
         "notifier-errors",
         "notifier-failed-events",
+        "notifier-failed-events-expiring",
         "notifier-lost-events",
         "notifier-skipped-records",
         "alarm-mailer-errors",
         "alarm-mailer-failed-events",
+        "alarm-mailer-failed-events-expiring",
         "alarm-mailer-lost-events",
         "alarm-mailer-skipped-records",
+        "notifier-unmarked-mails",
     }
     for inputs in alarms.values():
         assert inputs["alarmActions"] == inputs["okActions"] == [health_topic(dev).state["arn"]]
-        assert inputs["threshold"] == 1 and inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
-        assert inputs["treatMissingData"] == "notBreaching"
+        assert inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert inputs["name"].startswith("login-monitoring-dev-health-")
+
+
+def test_queue_alarms_keep_their_state_when_an_idle_queue_stops_publishing_metrics(dev):
+    # SQS stops metrics of a queue idle for six hours; "notBreaching" would then report events as handled.
+    alarms = health_alarms(dev)
+    for key in ("notifier-failed-events", "notifier-failed-events-expiring"):
+        assert alarms[key]["treatMissingData"] == "ignore"
+    assert alarms["notifier-failed-events"]["threshold"] == 1
+    # Warned four days before SQS deletes what waits in the queue.
+    expiring = alarms["notifier-failed-events-expiring"]
+    assert expiring["metricName"] == "ApproximateAgeOfOldestMessage"
+    assert expiring["threshold"] == 10 * 24 * 3600 < FAILED_EVENT_RETENTION_SECONDS
+    others = {key: a for key, a in alarms.items() if "failed-events" not in key}
+    assert {a["treatMissingData"] for a in others.values()} == {"notBreaching"}
+    assert {a["threshold"] for a in others.values()} == {1}
+
+
+def test_the_first_hop_from_the_trail_to_the_notifier_is_watched(dev):
+    subscription = dev.one("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
+    alarm = health_alarms(dev)["notifier-delivery-errors"]
+    assert (alarm["namespace"], alarm["metricName"]) == ("AWS/Logs", "DeliveryErrors")
+    assert alarm["dimensions"] == {
+        "LogGroupName": dev.outputs["logGroupName"],
+        "DestinationType": "Lambda",
+        "FilterName": subscription.state["name"],
+    }
+
+
+def test_the_unmarked_mail_alarm_counts_the_notifiers_own_log_line(dev):
+    metric_filter = named(
+        dev,
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        "login-monitoring-health-alarms-notifier-unmarked-mails-filter",
+    )
+    assert metric_filter.inputs["pattern"] == unmarked_mails_pattern()
+    transformation = metric_filter.inputs["metricTransformation"]
+    alarm = health_alarms(dev)["notifier-unmarked-mails"]
+    assert (alarm["namespace"], alarm["metricName"]) == (transformation["namespace"], transformation["name"])
 
 
 def test_health_alarms_watch_the_notifier_its_queue_and_the_alert_topic(dev):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.detection_alarms import GUARDS_THE_MONITORING
 from components.settings import SettingsError
 from detections.catalog import BY_ID
 from handlers.signin_events import subscription_filter_pattern
@@ -111,7 +112,10 @@ def test_every_alarm_watches_its_own_filters_metric_and_invokes_the_alarm_mailer
         ), detection_id
         assert transformation["namespace"] == "LoginMonitoring/dev"
         assert metric_filter.inputs["logGroupName"] == dev.outputs["logGroupName"]
-        assert alarm.inputs["alarmActions"] == [mailer_arn] and alarm.inputs["okActions"] == []
+        # The detections about the monitoring's own trail and keys also mail the health topic, whose key
+        # is not the one they may be reporting on.
+        guard = [health_topic(dev).state["arn"]] if detection_id in GUARDS_THE_MONITORING else []
+        assert alarm.inputs["alarmActions"] == [mailer_arn, *guard] and alarm.inputs["okActions"] == []
         assert alarm.inputs["treatMissingData"] == "notBreaching"
         assert alarm.inputs["name"] == f"login-monitoring-dev-{detection_id}"
     names = [t["name"] for t in (f.inputs["metricTransformation"] for f, _ in pairs.values())]

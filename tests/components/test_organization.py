@@ -166,7 +166,7 @@ def test_member_mails_reach_the_hub_through_its_forwarder(member, hub):
     mailer = named(member, "aws:lambda/function:Function", "login-monitoring-alarm-mailer-function")
     assert mailer.inputs["environment"]["variables"]["TOPIC_ARN"] == topic.state["arn"]
     alarms = [a for a in member.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "-detections-" in a.name]
-    assert alarms and all(a.inputs["alarmActions"] == [mailer.state["arn"]] for a in alarms)
+    assert alarms and all(a.inputs["alarmActions"][0] == mailer.state["arn"] for a in alarms)
     # The top-source-IP alarm (Contributor Insights) mails the alert topic itself, which the forwarder drains.
     top_ip = named(member, "aws:cloudwatch/metricAlarm:MetricAlarm", "login-monitoring-insights-top-source-ip-alarm")
     assert top_ip.inputs["alarmActions"] == [topic.state["arn"]]
@@ -256,10 +256,22 @@ def test_member_standalone_has_no_hub_wiring():
 def test_member_may_leave_its_own_recipients_to_the_hub(hub):
     run = run_program(load_stack_config("member-b"), stack_outputs={"hub": hub.outputs})
     subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
-    assert {s.inputs["protocol"] for s in subscriptions} == {"lambda"}
-    assert sorted(s.inputs["topic"] for s in subscriptions) == sorted(
-        [alert_topic(run).state["arn"], health_topic(run).state["arn"]]
-    )
+    by_topic = {}
+    for s in subscriptions:
+        by_topic.setdefault(s.inputs["topic"], set()).add((s.inputs["protocol"], s.inputs["endpoint"]))
+    forwarder = next(f for f in run.of_type("aws:lambda/function:Function") if "forwarder" in f.name).state["arn"]
+    # Alerts go only to the hub; the monitoring's own faults also reach people directly, not only through
+    # the forwarder whose failures they may be reporting.
+    assert by_topic[alert_topic(run).state["arn"]] == {("lambda", forwarder)}
+    assert by_topic[health_topic(run).state["arn"]] == {("lambda", forwarder), ("email", "cloud-ops@example.com")}
+
+
+def test_a_member_without_recipients_must_name_who_hears_of_its_faults(hub):
+    with pytest.raises(SettingsError, match="healthEmails: is required when alertEmails is empty"):
+        run_program(
+            load_stack_config("member-b", overrides={"login-monitoring:healthEmails": []}),
+            stack_outputs={"hub": hub.outputs},
+        )
 
 
 def test_organization_trail_covers_every_account(hub):

@@ -8,8 +8,6 @@ import logging
 from detections.pattern import compile_pattern
 from handlers.log_lines import skipped_records_pattern
 
-_SKIPPED = compile_pattern(skipped_records_pattern())
-
 
 def as_lambda_json(record: logging.LogRecord) -> str:
     # The fields Lambda's JSON format gives an application log line; the text is in "message".
@@ -24,5 +22,5 @@ def as_lambda_json(record: logging.LogRecord) -> str:
     )
 
 
-def counted_by_health_filter(record: logging.LogRecord) -> bool:
-    return _SKIPPED.matches_text(as_lambda_json(record))
+def counted_by_health_filter(record: logging.LogRecord, pattern: str | None = None) -> bool:
+    return compile_pattern(pattern or skipped_records_pattern()).matches_text(as_lambda_json(record))

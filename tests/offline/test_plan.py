@@ -134,7 +134,14 @@ def test_a_broken_stack_is_reported_and_the_others_still_planned(tmp_path, capsy
     for name in ("Pulumi.yaml", "__main__.py", "Pulumi.hub.yaml", "Pulumi.member-a.yaml"):
         shutil.copy(PROJECT_DIR / name, tmp_path / name)
     (tmp_path / "Pulumi.orphan.yaml").write_text(
-        yaml.safe_dump({"config": {"login-monitoring:hubStack": "acme/login-monitoring/nowhere"}})
+        yaml.safe_dump(
+            {
+                "config": {
+                    "login-monitoring:hubStack": "acme/login-monitoring/nowhere",
+                    "login-monitoring:healthEmails": ["ops@example.com"],
+                }
+            }
+        )
     )
     assert main(["--all", "--project-dir", str(tmp_path)]) == 2
     out = capsys.readouterr().out
