@@ -16,6 +16,7 @@ from pathlib import Path
 
 from backtest.duckdb_engine import replay_files
 from components.settings import SettingsError, load_settings
+from handlers.risk import RiskSettings
 from offline import cli
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
 from replay.core import Replay
@@ -97,7 +98,19 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[Problem] = []
     files = input_files(options.paths, problems.append)
     replay = Replay(
-        settings.detections, notify_on=settings.notify_on, timezone=settings.display_timezone, report=problems.append
+        settings.detections,
+        notify_on=settings.notify_on,
+        timezone=settings.display_timezone,
+        report=problems.append,
+        risk=RiskSettings(
+            history_days=settings.sign_in_history_days,
+            new_country=settings.risk_new_country,
+            travel_minutes=settings.risk_impossible_travel_minutes,
+            failures_before_success=settings.risk_failures_before_success,
+            failures_window_minutes=settings.risk_failures_window_minutes,
+            spray_user_names=settings.risk_spray_user_names,
+            spray_window_minutes=settings.risk_spray_window_minutes,
+        ),
     )
     if options.engine == "duckdb":
         files_read = replay_files(replay, files, problems.append)

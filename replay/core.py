@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,8 @@ from detections.pattern import compile_pattern
 from detections.profiles import EnabledDetection
 from handlers.formatting import render_body, render_subject
 from handlers.notifier import wants_mail
-from handlers.signin import MalformedRecord, parse_event_time, parse_signin_event
+from handlers.risk import RiskSettings, Sighting, assess, earlier, sighting_of
+from handlers.signin import MalformedRecord, SignInRecord, parse_event_time, parse_signin_event
 from handlers.signin_events import subscription_filter_pattern
 from replay.readers import Problem
 
@@ -42,6 +44,21 @@ class ReplayResult:
     problems: list[Problem] = field(default_factory=list)
 
 
+class _Timeline:
+    """Sightings in time order; `since` returns the recent ones without scanning the old ones."""
+
+    def __init__(self) -> None:
+        self.times: list[datetime] = []
+        self.sightings: list[Sighting] = []
+
+    def add(self, sighting: Sighting) -> None:
+        self.times.append(sighting.time)
+        self.sightings.append(sighting)
+
+    def since(self, moment: datetime) -> list[Sighting]:
+        return self.sightings[bisect.bisect_left(self.times, moment) :]
+
+
 class Replay:
     """Feed decoded events one by one; `result()` simulates the alarms over everything fed."""
 
@@ -52,6 +69,7 @@ class Replay:
         notify_on: str = "all",
         timezone: str = "UTC",
         report: Callable[[Problem], None] | None = None,
+        risk: RiskSettings | None = None,
     ) -> None:
         self.detections = list(detections)
         self.simulators = [AlarmSimulator(item.alarm) for item in self.detections]
@@ -63,6 +81,9 @@ class Replay:
         self.events = 0
         self.duplicates = 0
         self.mails: list[Mail] = []
+        # The notifier's history reasons need every sign-in in time order: mails are made in result().
+        self.risk = risk or RiskSettings()
+        self._sign_ins: list[SignInRecord] = []
         self._seen: set[str] = set()
         # Index each pattern by the event names it can match, so an event only meets the
         # few patterns that could possibly match it.
@@ -136,17 +157,39 @@ class Replay:
         except MalformedRecord as error:
             self.report(Problem(f"event {error.event_id or '?'}", None, f"the notifier would skip it: {error.reason}"))
             return
-        if wants_mail(record, self.notify_on):
-            self.mails.append(
-                Mail(
-                    record.event_time,
-                    record.event_id,
-                    render_subject(record),
-                    render_body(record, self.zone, self.timezone),
-                )
+        self._sign_ins.append(record)
+
+    def _mail_all(self) -> None:
+        """Judge each sign-in by the ones before it, as the notifier does with its history table."""
+        by_principal: dict[str, _Timeline] = {}
+        by_ip: dict[str, _Timeline] = {}
+        for record in sorted(self._sign_ins, key=lambda r: (r.event_time, r.event_id)):
+            me = sighting_of(record)
+            mine = by_principal.setdefault(me.principal_key, _Timeline()) if me.principal_key else _Timeline()
+            from_ip = by_ip.setdefault(me.ip_key, _Timeline()) if me.ip_key else _Timeline()
+            reasons = assess(
+                record,
+                mine.since(earlier(me.time, self.risk.principal_lookback or timedelta(0))),
+                from_ip.since(earlier(me.time, self.risk.ip_lookback or timedelta(0))),
+                self.risk,
             )
+            mine.add(me)
+            from_ip.add(me)
+            if reasons:
+                record = replace(record, history_reasons=reasons)
+            if wants_mail(record, self.notify_on):
+                self.mails.append(
+                    Mail(
+                        record.event_time,
+                        record.event_id,
+                        render_subject(record),
+                        render_body(record, self.zone, self.timezone),
+                    )
+                )
+        self._sign_ins = []
 
     def result(self) -> ReplayResult:
+        self._mail_all()
         transitions = [
             Transition(item.id, change)
             for item, simulator in zip(self.detections, self.simulators, strict=True)

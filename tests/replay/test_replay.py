@@ -161,3 +161,27 @@ def test_replay_agrees_with_direct_evaluation(profile):
         replay.feed(event)
     expected = {item.id: sum(item.compiled.matches(event) for event in events) for item in detections}
     assert replay.result().matches == expected
+
+
+def test_replay_gives_sign_ins_the_notifiers_history_reasons_whatever_the_input_order():
+    from handlers.risk import RiskSettings
+    from tests.handlers.signins import GERMANY, JAPAN, sign_in
+
+    events = [sign_in("tokyo", "10:00", JAPAN), sign_in("tokyo-2", "10:10", JAPAN), sign_in("berlin", "10:40", GERMANY)]
+    results = []
+    for order in (events, events[::-1]):
+        replay = Replay(resolve_detections("recommended", ()), notify_on="risky", timezone="UTC")
+        for event in order:
+            replay.feed(event)
+        results.append(replay.result().mails)
+    assert results[0] == results[1]
+    (mail,) = results[0]
+    assert mail.event_id == "berlin"
+    assert mail.subject == "[!] Console sign-in succeeded (new country): IAM user alice in 111122223333"
+    assert "impossible travel: signed in from Japan (JP) 30 minutes earlier, now from Germany (DE)" in mail.body
+
+    quiet = Replay(resolve_detections("recommended", ()), notify_on="risky", risk=RiskSettings(new_country=False))
+    for event in events:
+        quiet.feed(event)
+    (mail,) = quiet.result().mails
+    assert "(impossible travel)" in mail.subject and "new country" not in mail.body
