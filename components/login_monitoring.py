@@ -8,6 +8,7 @@ from components.account_dashboard import AccountDashboard, AccountDashboardArgs
 from components.alarm_mailer import AlarmMailer, AlarmMailerArgs
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
+from components.backtest_athena import BacktestAthena, BacktestAthenaArgs
 from components.detection_alarms import DetectionAlarms, DetectionAlarmsArgs, stack_namespace
 from components.health import HealthAlarms, HealthAlarmsArgs, WatchedFunction
 from components.hub_connection import HubConnection
@@ -30,6 +31,7 @@ class LoginMonitoring(pulumi.ComponentResource):
     health_topic_arn: pulumi.Output[str]
     forwarder_failed_events_queue_url: pulumi.Output[str] | None
     trail_arn: pulumi.Output[str] | None
+    backtest: BacktestAthena | None
     hub_link_arn: pulumi.Output[str] | None
     top_source_ip_alarm_arn: pulumi.Output[str] | None
     dashboard_name: pulumi.Output[str] | None
@@ -56,11 +58,26 @@ class LoginMonitoring(pulumi.ComponentResource):
                 opts=child,
             )
             log_group_name, log_group_arn, self.trail_arn = trail.log_group_name, trail.log_group_arn, trail.trail_arn
+            self.backtest = (
+                BacktestAthena(
+                    f"{name}-backtest",
+                    BacktestAthenaArgs(
+                        context=ctx,
+                        name_prefix=name_prefix,
+                        trail_bucket_name=trail.bucket_name,
+                        organization_id=args.organization_id if args.trail_mode == "organization" else "",
+                    ),
+                    opts=child,
+                )
+                if args.backtest_athena
+                else None
+            )
         else:
             # An existing trail already delivers here; this stack only watches the group.
             log_group_name = pulumi.Output.from_input(args.existing_log_group_name)
             log_group_arn = ctx.log_group_arn(args.existing_log_group_name)
             self.trail_arn = None
+            self.backtest = None
 
         alert_topic = AlertTopic(
             f"{name}-alerts",
@@ -244,4 +261,15 @@ class LoginMonitoring(pulumi.ComponentResource):
             "hubLinkArn": self.hub_link_arn,
             "topSourceIpAlarmArn": self.top_source_ip_alarm_arn,
             "dashboardName": self.dashboard_name,
+            **(
+                {
+                    "backtestWorkgroup": self.backtest.workgroup_name,
+                    "backtestDatabase": self.backtest.database_name,
+                    "backtestTable": self.backtest.table_name,
+                    "backtestResultsBucket": self.backtest.results_bucket_name,
+                    "backtestTrailBucket": self.backtest.trail_bucket_name,
+                }
+                if self.backtest
+                else {}
+            ),
         }

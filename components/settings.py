@@ -118,6 +118,8 @@ class LoginMonitoringArgs:
     contributor_insights: bool = True
     top_source_ip_threshold: int = 10
     account_dashboard: bool = True
+    # Athena workgroup, results bucket and Glue table over this stack's trail bucket, for backtests.
+    backtest_athena: bool = False
 
     @property
     def is_hub(self) -> bool:
@@ -237,6 +239,12 @@ def _check_role(args: LoginMonitoringArgs):
     for region in args.member_regions:
         if region not in aws_regions():
             yield "memberRegions", f"{region!r} is not an AWS Region such as 'eu-west-1'"
+    if args.backtest_athena and (args.is_hub or args.trail_mode == "existing"):
+        yield (
+            "backtestAthena",
+            "needs the trail bucket this stack creates: enable it on the stack with trailMode 'create' or "
+            "'organization' (a hub or trailMode 'existing' has no trail bucket)",
+        )
     if args.is_hub:
         if not args.organization_id:
             yield "organizationId", "is required for the hub: only accounts of this organization may publish to it"
@@ -327,6 +335,7 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "contributorInsights": ("contributor_insights", _parse_bool, "true or false"),
     "topSourceIpThreshold": ("top_source_ip_threshold", _parse_int, "a whole number"),
     "accountDashboard": ("account_dashboard", _parse_bool, "true or false"),
+    "backtestAthena": ("backtest_athena", _parse_bool, "true or false"),
 }
 CONFIG_KEYS = tuple(_KEYS)
 _KEY_OF = {attribute: key for key, (attribute, _, _) in _KEYS.items()}

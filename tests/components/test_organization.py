@@ -278,8 +278,9 @@ def test_organization_trail_covers_every_account(hub):
     run = run_program(load_stack_config("management"), stack_outputs={"hub": hub.outputs})
     trail = run.one("aws:cloudtrail/trail:Trail")
     assert trail.inputs["isOrganizationTrail"] is True and trail.inputs["isMultiRegionTrail"] is True
-    write = statement(run.one("aws:s3/bucketPolicy:BucketPolicy"), "CloudTrailOrganizationWrite")
-    bucket = run.one("aws:s3/bucket:Bucket").state["bucket"]
+    trail_policy = named(run, "aws:s3/bucketPolicy:BucketPolicy", "login-monitoring-cloudtrail-bucket-policy")
+    write = statement(trail_policy, "CloudTrailOrganizationWrite")
+    bucket = named(run, "aws:s3/bucket:Bucket", "login-monitoring-cloudtrail-bucket").state["bucket"]
     assert write["Resource"] == f"arn:aws:s3:::{bucket}/AWSLogs/{ORG}/*"
     assert write["Condition"]["StringEquals"]["aws:SourceArn"] == trail.state["arn"]
     selectors = trail.inputs["advancedEventSelectors"][0]["fieldSelectors"]
