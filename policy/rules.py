@@ -310,11 +310,13 @@ def _every_bucket_secured(resources: list[StackResource]) -> Iterator[str]:
 
 # The resource types this program creates that take tags, and the tags each must carry.
 TAGGABLE_TYPES = (
+    "aws:athena/workgroup:Workgroup",
     "aws:cloudtrail/trail:Trail",
     "aws:cloudwatch/contributorInsightRule:ContributorInsightRule",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:dynamodb/table:Table",
+    "aws:glue/catalogDatabase:CatalogDatabase",
     "aws:iam/role:Role",
     "aws:kms/key:Key",
     "aws:lambda/function:Function",
