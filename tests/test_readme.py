@@ -51,3 +51,23 @@ def test_policy_rule_count_in_the_readme_is_true():
 def test_every_example_stack_is_named_in_the_readme():
     for path in ROOT.glob("Pulumi.*.yaml"):
         assert f"`{path.name}`" in README, path.name
+
+
+def test_the_sample_mail_is_what_the_notifier_renders_for_that_event():
+    import json
+    from zoneinfo import ZoneInfo
+
+    from handlers.formatting import render_body, render_subject
+    from handlers.signin import parse_signin_event
+
+    fixtures = json.loads((ROOT / "tests" / "handlers" / "fixtures" / "signin_events.json").read_text())
+    record = parse_signin_event({**fixtures["iam_user_no_mfa_failure"], "sourceIPAddress": "193.99.144.80"})
+    rendered = f"Subject: {render_subject(record)}\n\n{render_body(record, ZoneInfo('Asia/Tokyo'), 'Asia/Tokyo')}"
+    sample = README.split("## What a mail looks like\n\n```text\n", 1)[1].split("\n```", 1)[0]
+    assert sample == rendered.rstrip("\n")
+
+
+def test_deploying_copies_the_example_before_stack_init_and_replaces_its_recipients():
+    deploying = README.split("## Deploying", 1)[1].split("```", 2)[1]
+    assert deploying.index("cp Pulumi.dev.yaml Pulumi.prod.yaml") < deploying.index("pulumi stack init prod")
+    assert deploying.index("pulumi config rm login-monitoring:alertEmails") < deploying.index("alertEmails[0]")
