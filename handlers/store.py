@@ -32,7 +32,10 @@ MAIL_NOT_REQUIRED = "not-required"
 LEASE_SECONDS = 90
 # A failed batch waits up to 14 days in the failed-events queue (plus up to 6 hours of Lambda
 # retries) before it can be re-driven; its items must outlive that, or the re-drive mails again.
-REDELIVERY_DAYS = 15
+REDELIVERY_DAYS = 16
+# A repeat sighting pushes the expiry on only when less than this is left, so an ordinary retry
+# minutes later costs no write; what is left is then still longer than any re-drive can come.
+MIN_REDELIVERY_DAYS = REDELIVERY_DAYS - 1
 # DynamoDB TTL and date arithmetic stay sane far beyond this; the stack refuses more.
 MAX_HISTORY_DAYS = 3653
 # DynamoDB's error for a request about this item that can never succeed (key or item too large). The
@@ -97,7 +100,7 @@ class SignInStore:
         # A re-driven batch may fail again and wait another 14 days: each sighting pushes the floor on.
         floor = _epoch(now + timedelta(days=REDELIVERY_DAYS))
         stored = int(old.get("expiresAt", {}).get("N", floor))
-        if stored >= floor:
+        if stored >= _epoch(now + timedelta(days=MIN_REDELIVERY_DAYS)):
             return
         try:
             self.client.update_item(

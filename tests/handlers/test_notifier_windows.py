@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from components.lambda_package import FAILED_EVENT_RETENTION_SECONDS
 from handlers import notifier
 from handlers.signin import parse_signin_event
-from handlers.store import LEASE_SECONDS, REDELIVERY_DAYS, LeaseOutcome, SignInStore
+from handlers.store import LEASE_SECONDS, MIN_REDELIVERY_DAYS, REDELIVERY_DAYS, LeaseOutcome, SignInStore
 from tests.handlers.events import event
 from tests.handlers.faulty import Clock, Faulty, client_error, mailed_ids, run
 from tests.handlers.moto_aws import HANDLED_AT
@@ -149,7 +149,15 @@ def test_every_redelivery_pushes_the_items_expiry_past_the_next_possible_redrive
 
 
 def test_items_outlive_the_failed_events_queue_and_lambdas_retries():
-    assert REDELIVERY_DAYS * 86400 > FAILED_EVENT_RETENTION_SECONDS + MAX_EVENT_AGE_SECONDS
+    assert MIN_REDELIVERY_DAYS * 86400 > FAILED_EVENT_RETENTION_SECONDS + MAX_EVENT_AGE_SECONDS
+
+
+def test_a_retry_soon_after_costs_no_extra_write(aws):
+    run(aws, [NINE_GOOD[0]], clock=Clock(HANDLED_AT))
+    writes = []
+    counting = Faulty(aws.dynamodb, update_item=lambda **kwargs: writes.append(kwargs))
+    again = run(aws, [NINE_GOOD[0]], dynamodb=counting, clock=Clock(HANDLED_AT + timedelta(hours=6)))
+    assert again.duplicates == 1 and writes == []
 
 
 def test_the_time_reserve_and_the_lease_cover_the_slowest_calls():
