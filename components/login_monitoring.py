@@ -143,6 +143,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 risk_failures_window_minutes=args.risk_failures_window_minutes,
                 risk_spray_user_names=args.risk_spray_user_names,
                 risk_spray_window_minutes=args.risk_spray_window_minutes,
+                mail_quiet_minutes=args.mail_quiet_minutes,
             ),
             opts=child,
         )

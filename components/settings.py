@@ -25,6 +25,7 @@ from detections.profiles import (
     EnabledDetection,
     resolve_detections,
 )
+from handlers.flood import MAX_QUIET_MINUTES
 from handlers.risk import MAX_RISK_WINDOW_MINUTES
 from handlers.store import MAX_HISTORY_DAYS
 
@@ -97,6 +98,7 @@ class LoginMonitoringArgs:
     sign_in_history_days: int = 90
     notifier_log_retention_days: int = 30
     alarm_resolved_mails: bool = False
+    mail_quiet_minutes: int = 10
     encrypt_alert_topic: bool = True
     detection_profile: str = "recommended"
     detection_overrides: tuple[str, ...] = ()
@@ -208,6 +210,11 @@ def _check(args: LoginMonitoringArgs):
         yield "topSourceIpThreshold", f"must be at least 1, got {args.top_source_ip_threshold}"
     if args.notify_on not in NOTIFY_POLICIES:
         yield "notifyOn", f"must be one of {', '.join(NOTIFY_POLICIES)}, got {args.notify_on!r}"
+    if not 0 <= args.mail_quiet_minutes <= MAX_QUIET_MINUTES:
+        yield (
+            "mailQuietMinutes",
+            f"must be between 0 (every sign-in mailed) and {MAX_QUIET_MINUTES} minutes, got {args.mail_quiet_minutes}",
+        )
     if args.display_timezone not in bundled_zones():
         yield (
             "displayTimezone",
@@ -316,6 +323,7 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "signInHistoryDays": ("sign_in_history_days", _parse_int, "a whole number"),
     "notifierLogRetentionDays": ("notifier_log_retention_days", _parse_int, "a whole number"),
     "alarmResolvedMails": ("alarm_resolved_mails", _parse_bool, "true or false"),
+    "mailQuietMinutes": ("mail_quiet_minutes", _parse_int, "a whole number"),
     "encryptAlertTopic": ("encrypt_alert_topic", _parse_bool, "true or false"),
     "detectionProfile": ("detection_profile", str, f"one of {', '.join(PROFILES)}"),
     "detectionOverrides": ("detection_overrides", _parse_entries, "a list of '<id>.<setting>=<value>' strings"),

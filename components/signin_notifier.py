@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from components.aws_context import AwsContext, with_stream_suffix
 from components.lambda_package import HANDLER, failed_events_queue, keep_failed_events, packaged_function
 from components.policies import allow, assume_role_by, document
+from handlers.flood import DIGEST_INDEX, DIGEST_KEY, DIGEST_PROJECTION, DIGEST_SORT, FLUSH_MINUTES
 from handlers.signin_events import subscription_filter_pattern
 from handlers.store import INDEXES, TIME_ATTRIBUTE
 
@@ -36,6 +37,8 @@ class SignInNotifierArgs:
     risk_failures_window_minutes: int = 60
     risk_spray_user_names: int = 5
     risk_spray_window_minutes: int = 60
+    # Flood control (handlers/flood.py): one mail per principal or IP and outcome per this many minutes.
+    mail_quiet_minutes: int = 10
 
     def risk_variables(self) -> dict[str, str]:
         return {
@@ -67,7 +70,13 @@ class SignInNotifier(pulumi.ComponentResource):
             hash_key="eventId",
             attributes=[
                 aws.dynamodb.TableAttributeArgs(name=key, type="S")
-                for key in ("eventId", TIME_ATTRIBUTE, *(hash_key for hash_key, _ in INDEXES.values()))
+                for key in (
+                    "eventId",
+                    TIME_ATTRIBUTE,
+                    *(hash_key for hash_key, _ in INDEXES.values()),
+                    DIGEST_KEY,
+                    DIGEST_SORT,
+                )
             ],
             # "This principal's / this IP's sign-ins since T" as a Query; each index carries only what
             # the risk reasons read, so a sign-in's index writes stay small.
@@ -84,12 +93,39 @@ class SignInNotifier(pulumi.ComponentResource):
                     non_key_attributes=list(projected),
                 )
                 for index, (hash_key, projected) in INDEXES.items()
+            ]
+            + [
+                # Sign-ins held back by flood control, per window in the order they were stored:
+                # what a digest lists. Sparse: only held-back sign-ins carry the key.
+                aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                    name=DIGEST_INDEX,
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=DIGEST_KEY, key_type="HASH"),
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                            attribute_name=DIGEST_SORT, key_type="RANGE"
+                        ),
+                    ],
+                    projection_type="INCLUDE",
+                    non_key_attributes=list(DIGEST_PROJECTION),
+                )
             ],
             ttl=aws.dynamodb.TableTtlArgs(attribute_name="expiresAt", enabled=True),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             opts=child,
         )
+        flood = None
+        if args.mail_quiet_minutes:
+            flood = aws.dynamodb.Table(
+                f"{name}-flood",
+                billing_mode="PAY_PER_REQUEST",
+                hash_key="windowKey",
+                attributes=[aws.dynamodb.TableAttributeArgs(name="windowKey", type="S")],
+                ttl=aws.dynamodb.TableTtlArgs(attribute_name="expiresAt", enabled=True),
+                point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+                server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+                opts=child,
+            )
         failed_events = failed_events_queue(f"{name}-failed-events", child)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -111,6 +147,7 @@ class SignInNotifier(pulumi.ComponentResource):
                 topic_key_arn=args.topic_key_arn,
                 log_group_arn=log_group.arn,
                 failed_events_arn=failed_events.arn,
+                flood_table_arn=flood.arn if flood else None,
             ),
             opts=child,
         )
@@ -126,6 +163,8 @@ class SignInNotifier(pulumi.ComponentResource):
                 "NOTIFY_ON": args.notify_on,
                 "HISTORY_DAYS": str(args.history_days),
                 **args.risk_variables(),
+                "FLOOD_TABLE_NAME": flood.name if flood else "",
+                "MAIL_QUIET_MINUTES": str(args.mail_quiet_minutes),
             },
             log_group_name=log_group.name,
             memory_size=256,
@@ -150,6 +189,8 @@ class SignInNotifier(pulumi.ComponentResource):
             # CloudWatch Logs tests the destination when the filter is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
         )
+        if flood is not None:
+            self._schedule_digests(name, function, args.context)
         self.function_arn = function.arn
         self.function_name = function.name
         self.role_arn = role.arn
@@ -167,6 +208,31 @@ class SignInNotifier(pulumi.ComponentResource):
             }
         )
 
+    def _schedule_digests(self, name: str, function: aws.lambda_.Function, context: AwsContext) -> None:
+        """Digests of held-back sign-ins go out when a burst is over: someone has to look regularly."""
+        child = pulumi.ResourceOptions(parent=self)
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-digests",
+            description="Sends login-monitoring digests of sign-ins held back by flood control.",
+            schedule_expression=f"rate({FLUSH_MINUTES} minutes)",
+            opts=child,
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-invoke-from-schedule",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="events.amazonaws.com",
+            source_arn=rule.arn,
+            source_account=context.account_id,
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-digests-target",
+            rule=rule.name,
+            arn=function.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+
 
 def notifier_policy(
     *,
@@ -175,18 +241,21 @@ def notifier_policy(
     topic_key_arn: pulumi.Input[str] | None,
     log_group_arn: pulumi.Input[str],
     failed_events_arn: pulumi.Input[str],
+    flood_table_arn: pulumi.Input[str] | None = None,
 ) -> pulumi.Output[str]:
     statements = [
         allow("WriteOwnHistory", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
         allow(
             "QueryOwnHistoryIndexes",
             ["dynamodb:Query"],
-            [pulumi.Output.concat(table_arn, "/index/", index) for index in INDEXES],
+            [pulumi.Output.concat(table_arn, "/index/", index) for index in (*INDEXES, DIGEST_INDEX)],
         ),
         allow("MailThroughAlertTopic", ["sns:Publish"], [topic_arn]),
         allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [with_stream_suffix(log_group_arn)]),
         allow("KeepFailedEvents", ["sqs:SendMessage"], [failed_events_arn]),
     ]
+    if flood_table_arn is not None:
+        statements.append(allow("FloodWindows", ["dynamodb:UpdateItem", "dynamodb:Scan"], [flood_table_arn]))
     if topic_key_arn is not None:
         statements.append(allow("EncryptForAlertTopic", ["kms:GenerateDataKey*", "kms:Decrypt"], [topic_key_arn]))
     return document(*statements)

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+from handlers.digest import DigestSender
+from handlers.flood import MAX_QUIET_MINUTES, FloodWindows
 from handlers.formatting import render_body, render_subject
 from handlers.log_lines import NO_COUNTRY, SIGN_IN_LOG_MESSAGE, SKIPPED_LOG_PREFIX, UNMARKED_LOG_PREFIX
 from handlers.payload import decode_subscription_event, iter_messages
@@ -102,7 +104,14 @@ class NotifierConfig:
     failures_window_minutes: int = 60
     spray_user_names: int = 5
     spray_window_minutes: int = 60
+    # Flood control: 0 minutes (or no table) mails every sign-in on its own.
+    flood_table: str = ""
+    quiet_minutes: int = 0
     zone: tzinfo = field(init=False, repr=False, compare=False)
+
+    @property
+    def quiet(self) -> timedelta | None:
+        return timedelta(minutes=self.quiet_minutes) if self.flood_table and self.quiet_minutes else None
 
     @property
     def risk(self) -> RiskSettings:
@@ -121,6 +130,10 @@ class NotifierConfig:
             raise ConfigurationError(f"NOTIFY_ON must be one of {', '.join(NOTIFY_POLICIES)}, got {self.notify_on!r}")
         if not 1 <= self.history_days <= MAX_HISTORY_DAYS:
             raise ConfigurationError(f"HISTORY_DAYS must be between 1 and {MAX_HISTORY_DAYS}, got {self.history_days}")
+        if not 0 <= self.quiet_minutes <= MAX_QUIET_MINUTES:
+            raise ConfigurationError(
+                f"MAIL_QUIET_MINUTES must be between 0 and {MAX_QUIET_MINUTES}, got {self.quiet_minutes}"
+            )
         for variable, name in RISK_VARIABLES.items():
             # A count (or the travel time) of 0 turns its reason off; a window of 0 minutes means nothing.
             value, window = getattr(self, name), name.endswith("_window_minutes")
@@ -139,7 +152,8 @@ class NotifierConfig:
         if missing:
             raise ConfigurationError(f"environment variables missing: {', '.join(missing)}")
         numbers: dict[str, int] = {}
-        for variable, name in {"HISTORY_DAYS": "history_days", **RISK_VARIABLES}.items():
+        numbered = {"HISTORY_DAYS": "history_days", "MAIL_QUIET_MINUTES": "quiet_minutes", **RISK_VARIABLES}
+        for variable, name in numbered.items():
             if variable in env:
                 try:
                     numbers[name] = int(env[variable])
@@ -154,6 +168,7 @@ class NotifierConfig:
             timezone=env.get("DISPLAY_TIMEZONE", "UTC"),
             notify_on=env.get("NOTIFY_ON", NOTIFY_ALL),
             new_country=new_country == "true",
+            flood_table=env.get("FLOOD_TABLE_NAME", ""),
             **numbers,
         )
 
@@ -209,6 +224,7 @@ class BatchRun:
     history: SignInHistory
     sns: Any
     owner: str
+    flood: FloodWindows | None = None
     remaining_ms: Callable[[], int] = _unbounded
     clock: Callable[[], datetime] = _utcnow
     sleep: Callable[[float], None] = time.sleep
@@ -220,7 +236,8 @@ class BatchRun:
             logger.info("control message from CloudWatch Logs; nothing to do")
             return self.result
         records = self._with_history_reasons(self._parse(iter_messages(batch)))
-        owed = [record for record in records if self._store(record)]
+        held = self._held_back(records)
+        owed = [record for record in records if self._store(record, held.get(record.event_id, ""))]
         self._mail(owed)
         return self.result
 
@@ -288,11 +305,22 @@ class BatchRun:
         merged.update((s.event_id, s) for s in batch.values() if key in (s.principal_key, s.ip_key))
         return list(merged.values())
 
-    def _store(self, record: SignInRecord) -> bool:
+    def _held_back(self, records: list[SignInRecord]) -> dict[str, str]:
+        """Flood control's answer (event id -> window key) before anything is stored, so retries agree."""
+        if self.flood is None or not records:
+            return {}
+        self._need_time("deciding flood control for", records[0].event_id)
+        try:
+            return self.flood.held_back(records, lambda record: wants_mail(record, self.config.notify_on))
+        except Exception as error:
+            self._log_failure(records[0].event_id, "deciding flood control", error)
+            raise
+
+    def _store(self, record: SignInRecord, digest_key: str = "") -> bool:
         """Store one record; True when a mail may still be owed for it."""
         self._need_time("storing", record.event_id)
         try:
-            claim = self.store.claim(record, wants_mail(record, self.config.notify_on), self.clock())
+            claim = self.store.claim(record, wants_mail(record, self.config.notify_on), self.clock(), digest_key)
         except ClientError as error:
             if is_record_error(_error_code(error), str(error)):
                 self._skip(record.event_id, f"the history table refuses it: {error}")
@@ -416,11 +444,45 @@ def sign_in_log_fields(record: SignInRecord) -> dict[str, Any]:
     }
 
 
-def process_batch(event: Any, config: NotifierConfig, dynamodb: Any, sns: Any, **run_options: Any) -> BatchResult:
+def process_batch(
+    event: Any,
+    config: NotifierConfig,
+    dynamodb: Any,
+    sns: Any,
+    flood_known: dict | None = None,
+    **run_options: Any,
+) -> BatchResult:
     store = SignInStore(dynamodb, config.table_name, config.history_days)
     history = SignInHistory(dynamodb, config.table_name)
     run_options.setdefault("owner", str(uuid.uuid4()))
+    if config.quiet is not None:
+        known = flood_known if flood_known is not None else {}
+        run_options["flood"] = FloodWindows(dynamodb, config.flood_table, config.quiet, known)
     return BatchRun(config=config, store=store, history=history, sns=sns, **run_options).run(event)
+
+
+def is_digest_schedule(event: Any) -> bool:
+    """The scheduled event that sends due digests (an EventBridge rule), not a log batch."""
+    return isinstance(event, dict) and event.get("source") == "aws.events" and "awslogs" not in event
+
+
+def send_digests(config: NotifierConfig, dynamodb: Any, sns: Any, **options: Any) -> int:
+    if config.quiet is None:
+        return 0
+    sender = DigestSender(
+        client=dynamodb,
+        flood_table=config.flood_table,
+        history_table=config.table_name,
+        sns=sns,
+        topic_arn=config.topic_arn,
+        quiet=config.quiet,
+        zone=config.zone,
+        zone_name=config.timezone,
+        owner=options.get("owner") or str(uuid.uuid4()),
+        clock=options.get("clock", _utcnow),
+        sleep=options.get("sleep", time.sleep),
+    )
+    return sender.run()
 
 
 def _error_code(error: ClientError) -> str:
@@ -429,6 +491,8 @@ def _error_code(error: ClientError) -> str:
 
 _clients: dict[str, Any] = {}
 _config: list[NotifierConfig] = []
+# What this container knows of open flood windows, kept across invocations (see FloodWindows.known).
+_FLOOD_KNOWN: dict = {}
 
 
 def _client(name: str) -> Any:
@@ -454,6 +518,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         # Lambda's retries keep the request id: the random part tells an invocation from its retry.
         options["owner"] = f"{getattr(context, 'aws_request_id', '') or 'invocation'}/{uuid.uuid4()}"
         options["remaining_ms"] = context.get_remaining_time_in_millis
-    result = process_batch(event, _config[0], _client("dynamodb"), _client("sns"), **options)
+    if is_digest_schedule(event):
+        sent = send_digests(_config[0], _client("dynamodb"), _client("sns"), owner=options.get("owner"))
+        logger.info("digests sent: %d", sent)
+        return {"digests": sent}
+    result = process_batch(event, _config[0], _client("dynamodb"), _client("sns"), _FLOOD_KNOWN, **options)
     logger.info("batch done: %s", result.as_dict())
     return result.as_dict()

@@ -4,6 +4,7 @@ Each item carries a mail state:
 
     pending ──lease──▶ sending ──SNS accepted──▶ sent
     not-required (the notify policy skips it)
+    digest (flood control holds it back for its window's digest mail)
 
 The first write is conditional on the event id, so a retry or a concurrent invocation sees the
 stored item instead of adding a second one. Before publishing, an invocation takes a lease: a
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from handlers.flood import DIGEST_KEY, DIGEST_SORT, digest_sort_key
 from handlers.risk import Sighting, ip_key, is_successful_sign_in, principal_key
 from handlers.signin import SignInRecord
 
@@ -26,6 +28,8 @@ MAIL_PENDING = "pending"
 MAIL_SENDING = "sending"
 MAIL_SENT = "sent"
 MAIL_NOT_REQUIRED = "not-required"
+# Held back by flood control: summarised in its window's digest mail (handlers/flood.py).
+MAIL_DIGEST = "digest"
 
 # Longer than taking the lease plus one publish can take with the notifier's client settings; the
 # notifier publishes only while a whole publish still fits in the lease (see notifier.py).
@@ -79,9 +83,17 @@ class SignInStore:
     table_name: str
     history_days: int
 
-    def claim(self, record: SignInRecord, mail_wanted: bool, now: datetime) -> Claim:
-        """Store the record once and say whether it was new and whether a mail may still be owed."""
-        item = to_item(record, self.history_days, MAIL_PENDING if mail_wanted else MAIL_NOT_REQUIRED, now)
+    def claim(self, record: SignInRecord, mail_wanted: bool, now: datetime, digest_key: str = "") -> Claim:
+        """Store the record once and say whether it was new and whether a mail may still be owed.
+
+        With a digest key the sign-in is held back by flood control: no mail of its own, listed in the
+        window's digest (found through the digest index, sorted by when it was stored).
+        """
+        state = MAIL_DIGEST if mail_wanted and digest_key else MAIL_PENDING if mail_wanted else MAIL_NOT_REQUIRED
+        item = to_item(record, self.history_days, state, now)
+        if state == MAIL_DIGEST:
+            item[DIGEST_KEY] = {"S": digest_key}
+            item[DIGEST_SORT] = {"S": digest_sort_key(now, record.event_id)}
         try:
             self.client.put_item(
                 TableName=self.table_name,
@@ -94,7 +106,7 @@ class SignInStore:
             self._keep_until_redelivery_ends(record.event_id, old, now)
             state = old.get("mail", {}).get("S")
             return Claim(new=False, mail_due=state in (MAIL_PENDING, MAIL_SENDING))
-        return Claim(new=True, mail_due=mail_wanted)
+        return Claim(new=True, mail_due=state == MAIL_PENDING)
 
     def _keep_until_redelivery_ends(self, event_id: str, old: dict, now: datetime) -> None:
         # A re-driven batch may fail again and wait another 14 days: each sighting pushes the floor on.

@@ -190,6 +190,9 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             state["name"] = name
             return f"arn:{p}:cloudwatch:{r}:{a}:alarm:{name}"
+        if typ == "aws:cloudwatch/eventRule:EventRule":
+            state["name"] = name
+            return f"arn:{p}:events:{r}:{a}:rule/{name}"
         if typ == "aws:oam/sink:Sink":
             return f"arn:{p}:oam:{r}:{a}:sink/{_uuid_like(name)}"
         if typ == "aws:oam/link:Link":

@@ -267,19 +267,21 @@ def test_cloudtrail_role_may_only_write_streams_of_its_own_log_group(dev):
 
 def test_notifier_role_names_only_its_own_resources(dev):
     policy = dev.by_urn(_urn(dev, "sign-in-notifier-policy"))
-    table_arn = dev.one(TABLE).state["arn"]
+    table_arn = named(dev, TABLE, "login-monitoring-sign-in-notifier-history").state["arn"]
     topic_arn = alert_topic(dev).state["arn"]
     queue_arn = named(dev, "aws:sqs/queue:Queue", "login-monitoring-sign-in-notifier-failed-events").state["arn"]
     key_arn = named(dev, "aws:kms/key:Key", "login-monitoring-alerts-key").state["arn"]
     notifier_logs = next(r for r in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "notifier" in r.name)
+    flood_arn = named(dev, TABLE, "login-monitoring-sign-in-notifier-flood").state["arn"]
 
     granted = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in statements(policy)}
     assert granted == {
         "WriteOwnHistory": (["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
         "QueryOwnHistoryIndexes": (
             ["dynamodb:Query"],
-            [f"{table_arn}/index/byPrincipal", f"{table_arn}/index/bySourceIp"],
+            [f"{table_arn}/index/byPrincipal", f"{table_arn}/index/bySourceIp", f"{table_arn}/index/byDigest"],
         ),
+        "FloodWindows": (["dynamodb:Scan", "dynamodb:UpdateItem"], [flood_arn]),
         "MailThroughAlertTopic": (["sns:Publish"], [topic_arn]),
         "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], [notifier_logs.state["arn"] + ":*"]),
         "KeepFailedEvents": (["sqs:SendMessage"], [queue_arn]),
@@ -291,16 +293,17 @@ def test_notifier_role_names_only_its_own_resources(dev):
 
 def test_the_notifier_cannot_write_any_table_but_its_own(dev):
     policy = dev.by_urn(_urn(dev, "sign-in-notifier-policy"))
-    table_arn = dev.one(TABLE).state["arn"]
+    table_arn = named(dev, TABLE, "login-monitoring-sign-in-notifier-history").state["arn"]
+    flood_arn = named(dev, TABLE, "login-monitoring-sign-in-notifier-flood").state["arn"]
     dynamodb_resources = {
         r for s in statements(policy) if any(a.startswith("dynamodb:") for a in s["Action"]) for r in s["Resource"]
     }
-    assert {r.split("/index/")[0] for r in dynamodb_resources} == {table_arn}
+    assert {r.split("/index/")[0] for r in dynamodb_resources} == {table_arn, flood_arn}
     assert not table_arn.endswith("*")
 
 
 def test_history_table_is_on_demand_encrypted_recoverable_and_expires_items(dev):
-    table = dev.one(TABLE)
+    table = named(dev, TABLE, "login-monitoring-sign-in-notifier-history")
     assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
     assert table.inputs["hashKey"] == "eventId"
     assert table.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
@@ -312,10 +315,10 @@ def test_history_table_indexes_answer_the_handlers_queries(dev):
     """The handler Queries these index names and reads these attributes; the table must carry them."""
     from handlers.store import INDEXES, TIME_ATTRIBUTE
 
-    table = dev.one(TABLE)
+    table = named(dev, TABLE, "login-monitoring-sign-in-notifier-history")
     declared = {a["name"]: a["type"] for a in table.inputs["attributes"]}
     indexes = {index["name"]: index for index in table.inputs["globalSecondaryIndexes"]}
-    assert set(indexes) == set(INDEXES) == {"byPrincipal", "bySourceIp"}
+    assert set(indexes) == {*INDEXES, "byDigest"} == {"byPrincipal", "bySourceIp", "byDigest"}
     for name, (hash_key, projected) in INDEXES.items():
         index = indexes[name]
         assert index["keySchemas"] == [
@@ -326,7 +329,12 @@ def test_history_table_indexes_answer_the_handlers_queries(dev):
         assert index["projectionType"] == "INCLUDE"
         assert {"outcome", "eventName", "country"} <= set(index["nonKeyAttributes"]) == set(projected)
     # Every declared attribute is a key somewhere: DynamoDB refuses unused attribute definitions.
-    assert set(declared) == {"eventId", TIME_ATTRIBUTE, "principalKey", "ipKey"}
+    assert set(declared) == {"eventId", TIME_ATTRIBUTE, "principalKey", "ipKey", "digestKey", "digestAt"}
+    digest = indexes["byDigest"]
+    assert digest["keySchemas"] == [
+        {"attributeName": "digestKey", "keyType": "HASH"},
+        {"attributeName": "digestAt", "keyType": "RANGE"},
+    ]
 
 
 def test_risk_settings_reach_the_notifier():
@@ -349,7 +357,7 @@ def test_notifier_function_runs_the_packaged_handler_with_its_settings(dev):
     assert not [name for name in archive if "__pycache__" in name or name.endswith(".pyc")]
     variables = function.inputs["environment"]["variables"]
     assert variables == {
-        "TABLE_NAME": dev.one(TABLE).state["name"],
+        "TABLE_NAME": named(dev, TABLE, "login-monitoring-sign-in-notifier-history").state["name"],
         "TOPIC_ARN": alert_topic(dev).state["arn"],
         "DISPLAY_TIMEZONE": "Asia/Tokyo",
         "NOTIFY_ON": "all",
@@ -360,6 +368,8 @@ def test_notifier_function_runs_the_packaged_handler_with_its_settings(dev):
         "RISK_FAILURES_WINDOW_MINUTES": "60",
         "RISK_SPRAY_USER_NAMES": "5",
         "RISK_SPRAY_WINDOW_MINUTES": "60",
+        "FLOOD_TABLE_NAME": named(dev, TABLE, "login-monitoring-sign-in-notifier-flood").state["name"],
+        "MAIL_QUIET_MINUTES": "10",
     }
     assert function.inputs["role"] == dev.by_urn(_urn(dev, "sign-in-notifier-role")).state["arn"]
     assert _urn(dev, "sign-in-notifier-policy") in function.dependencies

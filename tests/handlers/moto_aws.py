@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import boto3
 
+from handlers.flood import DIGEST_INDEX, DIGEST_KEY, DIGEST_PROJECTION, DIGEST_SORT
 from handlers.notifier import NotifierConfig, process_batch
 from handlers.store import INDEXES, TIME_ATTRIBUTE
 from tests.handlers.events import subscription_payload
@@ -18,7 +19,7 @@ HANDLED_AT = datetime(2024, 6, 1, tzinfo=UTC)
 
 def history_table_definition(name: str) -> dict:
     """The table as the stack builds it: event id key and the two time-sorted indexes."""
-    keys = ["eventId", TIME_ATTRIBUTE, *(hash_key for hash_key, _ in INDEXES.values())]
+    keys = ["eventId", TIME_ATTRIBUTE, *(hash_key for hash_key, _ in INDEXES.values()), DIGEST_KEY, DIGEST_SORT]
     return {
         "TableName": name,
         "KeySchema": [{"AttributeName": "eventId", "KeyType": "HASH"}],
@@ -33,6 +34,16 @@ def history_table_definition(name: str) -> dict:
                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(projected)},
             }
             for index, (hash_key, projected) in INDEXES.items()
+        ]
+        + [
+            {
+                "IndexName": DIGEST_INDEX,
+                "KeySchema": [
+                    {"AttributeName": DIGEST_KEY, "KeyType": "HASH"},
+                    {"AttributeName": DIGEST_SORT, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(DIGEST_PROJECTION)},
+            }
         ],
         "BillingMode": "PAY_PER_REQUEST",
     }
@@ -46,6 +57,12 @@ class Aws:
         self.sns = boto3.client("sns", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.dynamodb.create_table(**history_table_definition("sign-ins"))
+        self.dynamodb.create_table(
+            TableName="flood",
+            KeySchema=[{"AttributeName": "windowKey", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "windowKey", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         self.topic_arn = self.sns.create_topic(Name="alerts")["TopicArn"]
         self.mailbox_url = self.sqs.create_queue(QueueName="mailbox")["QueueUrl"]
         mailbox_arn = self.sqs.get_queue_attributes(QueueUrl=self.mailbox_url, AttributeNames=["QueueArn"])[
