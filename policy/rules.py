@@ -313,6 +313,7 @@ TAGGABLE_TYPES = (
     "aws:athena/workgroup:Workgroup",
     "aws:cloudtrail/trail:Trail",
     "aws:cloudwatch/contributorInsightRule:ContributorInsightRule",
+    "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:dynamodb/table:Table",
