@@ -52,7 +52,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                     trail_name=name_prefix,
                     log_retention_days=args.trail_log_retention_days,
                     bucket_expiration_days=args.trail_bucket_expiration_days,
-                    events=args.trail_events,
+                    events=args.trail_event_scope,
                     organization_id=args.organization_id if args.trail_mode == "organization" else "",
                 ),
                 opts=child,

@@ -88,7 +88,8 @@ class LoginMonitoringArgs:
     health_emails: tuple[str, ...] = ()
     trail_mode: str = "create"
     existing_log_group_name: str = ""
-    trail_events: str = "write"
+    # "" follows the profile: see trail_event_scope.
+    trail_events: str = ""
     trail_log_retention_days: int = 365
     trail_bucket_expiration_days: int = 365
     failed_sign_in_threshold: int = 5
@@ -126,6 +127,12 @@ class LoginMonitoringArgs:
     @property
     def is_hub(self) -> bool:
         return self.stack_role == "hub"
+
+    @property
+    def trail_event_scope(self) -> str:
+        # Security Hub's CloudWatch.1-14 checks want a trail with read and write management events; the
+        # cis profile exists to pass them. The recommended profile keeps the cheaper write-only default.
+        return self.trail_events or ("all" if self.detection_profile == "cis" else "write")
 
     def __post_init__(self) -> None:
         problems = list(_check(self))
@@ -182,8 +189,11 @@ def _check(args: LoginMonitoringArgs):
         yield "existingLogGroupName", "is only used with trailMode 'existing'; remove it or set trailMode"
     if args.trail_mode == "organization" and not args.organization_id:
         yield "organizationId", "is required with trailMode 'organization' (the o-... id of your organization)"
-    if args.trail_events not in TRAIL_EVENT_SCOPES:
-        yield "trailEvents", f"must be one of {', '.join(TRAIL_EVENT_SCOPES)}, got {args.trail_events!r}"
+    if args.trail_events and args.trail_events not in TRAIL_EVENT_SCOPES:
+        yield (
+            "trailEvents",
+            f"must be one of {', '.join(TRAIL_EVENT_SCOPES)} (or empty for the profile's), got {args.trail_events!r}",
+        )
     for key, value in (
         ("trailLogRetentionDays", args.trail_log_retention_days),
         ("notifierLogRetentionDays", args.notifier_log_retention_days),

@@ -141,7 +141,7 @@ class CloudTrailLogging(pulumi.ComponentResource):
             enable_logging=True,
             cloud_watch_logs_group_arn=with_stream_suffix(log_group.arn),
             cloud_watch_logs_role_arn=role.arn,
-            advanced_event_selectors=[management_event_selector(args.events)],
+            event_selectors=[management_event_selector(args.events)],
             # CloudTrail checks bucket access and log delivery when the trail is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy, role_policy]),
         )
@@ -160,15 +160,18 @@ class CloudTrailLogging(pulumi.ComponentResource):
         )
 
 
-def management_event_selector(events: str) -> aws.cloudtrail.TrailAdvancedEventSelectorArgs:
-    selectors = [
-        aws.cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs(field="eventCategory", equals=["Management"])
-    ]
-    name = "Management events"
-    if events == "write":
-        selectors.append(aws.cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs(field="readOnly", equals=["false"]))
-        name = "Management write events"
-    return aws.cloudtrail.TrailAdvancedEventSelectorArgs(name=name, field_selectors=selectors)
+def management_event_selector(events: str) -> aws.cloudtrail.TrailEventSelectorArgs:
+    """Management events only, as a basic event selector.
+
+    Security Hub's CloudWatch.1-14 checks look for "an event selector with IncludeManagementEvents
+    true and ReadWriteType All"; a basic selector is the form they name, and for management events
+    it records exactly what the equivalent advanced selector would. No excluded event sources: AWS
+    Config's multi-region-cloudtrail-enabled rule fails a trail that excludes any.
+    """
+    return aws.cloudtrail.TrailEventSelectorArgs(
+        include_management_events=True,
+        read_write_type="All" if events == "all" else "WriteOnly",
+    )
 
 
 def trail_bucket_policy(

@@ -176,15 +176,26 @@ def test_trail_is_multi_region_validated_and_delivers_to_the_log_group_with_stre
     assert trail.inputs["enableLogFileValidation"] is True
     assert trail.inputs["cloudWatchLogsGroupArn"] == log_group.state["arn"] + ":*"
     assert trail.inputs["cloudWatchLogsRoleArn"] == dev.by_urn(_urn(dev, "cloudtrail-delivery-role")).state["arn"]
-    selectors = trail.inputs["advancedEventSelectors"][0]["fieldSelectors"]
-    assert {s["field"]: s["equals"] for s in selectors} == {"eventCategory": ["Management"], "readOnly": ["false"]}
+    assert trail.inputs["eventSelectors"] == [{"includeManagementEvents": True, "readWriteType": "WriteOnly"}]
+    assert "advancedEventSelectors" not in trail.inputs
     assert log_group.inputs["retentionInDays"] == 365
 
 
-def test_trail_can_record_read_events_too():
-    trail = run_stack(trailEvents="all").one("aws:cloudtrail/trail:Trail")
-    selectors = trail.inputs["advancedEventSelectors"][0]["fieldSelectors"]
-    assert {s["field"] for s in selectors} == {"eventCategory"}
+@pytest.mark.parametrize(
+    ("overrides", "recorded"),
+    [
+        # The example stack sets write; a stack that leaves trailEvents empty gets its profile's default.
+        ({"trailEvents": "", "detectionProfile": "recommended"}, "WriteOnly"),
+        # Security Hub CloudWatch.1-14 look for ReadWriteType All: the cis profile records reads too.
+        ({"trailEvents": "", "detectionProfile": "cis", "detectionOverrides": []}, "All"),
+        ({"trailEvents": "write", "detectionProfile": "cis", "detectionOverrides": []}, "WriteOnly"),
+        ({"trailEvents": "all"}, "All"),
+    ],
+)
+def test_trail_records_reads_under_the_cis_profile_unless_configured_otherwise(overrides, recorded):
+    trail = run_stack(**overrides).one("aws:cloudtrail/trail:Trail")
+    # The basic selector form is the one Security Hub's checks name; nothing excluded (AWS Config fails that).
+    assert trail.inputs["eventSelectors"] == [{"includeManagementEvents": True, "readWriteType": recorded}]
 
 
 def test_trail_waits_for_its_bucket_policy_and_delivery_policy(dev):

@@ -283,8 +283,7 @@ def test_organization_trail_covers_every_account(hub):
     bucket = named(run, "aws:s3/bucket:Bucket", "login-monitoring-cloudtrail-bucket").state["bucket"]
     assert write["Resource"] == f"arn:aws:s3:::{bucket}/AWSLogs/{ORG}/*"
     assert write["Condition"]["StringEquals"]["aws:SourceArn"] == trail.state["arn"]
-    selectors = trail.inputs["advancedEventSelectors"][0]["fieldSelectors"]
-    assert {s["field"] for s in selectors} == {"eventCategory"}  # trailEvents: all
+    assert trail.inputs["eventSelectors"][0]["readWriteType"] == "All"  # trailEvents: all
 
 
 def test_an_account_trail_is_not_an_organization_trail():
