@@ -104,6 +104,8 @@ def ignored_settings(args: Any, key_of: Callable[[str], str]) -> list[str]:
         unused += [(attribute, why) for attribute in _TRAIL_ONLY]
     if not args.is_hub and args.trail_mode != "organization":
         unused.append(("organization_id", "only a hub and trailMode 'organization' use it"))
+    if args.trail_mode != "organization":
+        unused.append(("management_account_id", "only trailMode 'organization' uses it"))
     if not args.is_hub:
         unused.append(("member_regions", "only a hub serves member Regions"))
     if not args.is_hub and not args.hub_stack:

@@ -17,6 +17,7 @@ from components.settings import LoginMonitoringArgs
 from components.sign_in_insights import SignInInsights, SignInInsightsArgs
 from components.signin_notifier import SignInNotifier, SignInNotifierArgs
 from components.trail import CloudTrailLogging, TrailArgs
+from components.trail_owner import organization_trail_owner
 
 
 class LoginMonitoring(pulumi.ComponentResource):
@@ -45,6 +46,11 @@ class LoginMonitoring(pulumi.ComponentResource):
         namespace = stack_namespace(pulumi.get_stack())
         hub = HubConnection.lookup(f"{name}-hub", args.hub_stack, self) if args.hub_stack else None
         if args.trail_mode in ("create", "organization"):
+            owner = (
+                organization_trail_owner(args.management_account_id, args.organization_id, self)
+                if args.trail_mode == "organization"
+                else None
+            )
             trail = CloudTrailLogging(
                 f"{name}-cloudtrail",
                 TrailArgs(
@@ -54,6 +60,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                     bucket_expiration_days=args.trail_bucket_expiration_days,
                     events=args.trail_event_scope,
                     organization_id=args.organization_id if args.trail_mode == "organization" else "",
+                    owner_account_id=owner,
                 ),
                 opts=child,
             )

@@ -63,6 +63,7 @@ LOG_RETENTION_DAYS = (
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;.]+$")
 _LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_\-/.#]{1,512}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
 
 
@@ -108,6 +109,8 @@ class LoginMonitoringArgs:
     stack_role: str = "member"
     hub_stack: str = ""
     organization_id: str = ""
+    # trailMode 'organization' from a CloudTrail delegated administrator: the management account, which owns the trail.
+    management_account_id: str = ""
     risk_new_country: bool = True
     risk_impossible_travel_minutes: int = 60
     risk_failures_before_success: int = 3
@@ -251,6 +254,8 @@ def _check_role(args: LoginMonitoringArgs):
         yield "stackRole", f"must be one of {', '.join(STACK_ROLES)}, got {args.stack_role!r}"
     if args.organization_id and not _ORGANIZATION_ID.match(args.organization_id):
         yield "organizationId", f"{args.organization_id!r} is not an organization id such as o-a1b2c3d4e5"
+    if args.management_account_id and not _ACCOUNT_ID.match(args.management_account_id):
+        yield "managementAccountId", f"{args.management_account_id!r} is not a 12-digit account id"
     if args.hub_stack and not _STACK_NAME.match(args.hub_stack):
         yield "hubStack", f"{args.hub_stack!r} is not a stack name such as acme/login-monitoring/hub"
     for region in args.member_regions:
@@ -342,6 +347,7 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "stackRole": ("stack_role", str, f"one of {', '.join(STACK_ROLES)}"),
     "hubStack": ("hub_stack", str, "a stack name"),
     "organizationId": ("organization_id", str, "an organization id"),
+    "managementAccountId": ("management_account_id", str, "an account id"),
     "riskNewCountry": ("risk_new_country", _parse_bool, "true or false"),
     "riskImpossibleTravelMinutes": ("risk_impossible_travel_minutes", _parse_int, "a whole number"),
     "riskFailuresBeforeSuccess": ("risk_failures_before_success", _parse_int, "a whole number"),

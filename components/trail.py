@@ -23,6 +23,9 @@ class TrailArgs:
     events: str = "write"
     # Set for an organization trail (management or delegated administrator account).
     organization_id: str = ""
+    # The account that owns the trail and so appears in its ARN: the management account for an
+    # organization trail, even one a delegated administrator creates. None: the deploying account.
+    owner_account_id: str | None = None
 
 
 class CloudTrailLogging(pulumi.ComponentResource):
@@ -35,7 +38,10 @@ class CloudTrailLogging(pulumi.ComponentResource):
         super().__init__("loginmonitoring:index:CloudTrailLogging", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ctx = args.context
-        trail_arn = ctx.arn("cloudtrail", f"trail/{args.trail_name}")
+        owner = args.owner_account_id or ctx.account_id
+        trail_arn = pulumi.Output.concat(
+            "arn:", ctx.partition, ":cloudtrail:", ctx.region, ":", owner, ":trail/", args.trail_name
+        )
 
         # Audit logs outlive the stack: `pulumi destroy` leaves the bucket, its logs and every setting that
         # guards them in place (a versioned bucket full of logs cannot be deleted anyway, and deleting the
@@ -99,7 +105,7 @@ class CloudTrailLogging(pulumi.ComponentResource):
         bucket_policy = aws.s3.BucketPolicy(
             f"{name}-bucket-policy",
             bucket=bucket.id,
-            policy=trail_bucket_policy(bucket.arn, trail_arn, ctx.account_id, args.organization_id),
+            policy=trail_bucket_policy(bucket.arn, trail_arn, owner, args.organization_id),
             # Put the policy after the public access block so the two never race.
             opts=pulumi.ResourceOptions.merge(
                 kept, pulumi.ResourceOptions(depends_on=[public_access, ownership, encryption])
@@ -180,6 +186,8 @@ def trail_bucket_policy(
     account_id: pulumi.Input[str],
     organization_id: str = "",
 ) -> pulumi.Output[str]:
+    # account_id is the trail's owner: for an organization trail the management account, whose id AWS
+    # requires in aws:SourceArn and in the AWSLogs/<id>/ prefix it keeps in case the trail stops being one.
     from_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
     organization = []
     if organization_id:

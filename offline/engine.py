@@ -24,6 +24,13 @@ from offline.stack_config import PROJECT_DIR, StackConfig
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+OFFLINE_ORGANIZATION_ID = "o-offlineplan0"
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: str
+    management_account_id: str
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,17 @@ def partition_of(region: str) -> str:
 class AwsLikeMocks(pulumi.runtime.Mocks):
     """Fills computed outputs the way AWS names things, so ARNs in policies read true."""
 
-    def __init__(self, account_id: str, region: str, stack_outputs: dict[str, dict] | None = None) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        stack_outputs: dict[str, dict] | None = None,
+        organization: Organization | None = None,
+    ) -> None:
         self.account_id = account_id
         self.region = region
+        # What AWS Organizations answers; by default an organization this account manages.
+        self.organization = organization or Organization(OFFLINE_ORGANIZATION_ID, account_id)
         self.partition = partition_of(region)
         # Outputs of the stacks a program references, by stack name (or its last path segment).
         self.stack_outputs = stack_outputs or {}
@@ -112,6 +127,21 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
                 "dnsSuffix": "amazonaws.com",
                 "id": self.partition,
                 "reverseDnsPrefix": "com.amazonaws",
+            }
+        if args.token == "aws:organizations/getOrganization:getOrganization":
+            org = self.organization
+            return {
+                "id": org.id,
+                "arn": f"arn:{self.partition}:organizations::{org.management_account_id}:organization/{org.id}",
+                "masterAccountId": org.management_account_id,
+                "masterAccountArn": (
+                    f"arn:{self.partition}:organizations::{org.management_account_id}:account/{org.id}/"
+                    f"{org.management_account_id}"
+                ),
+                "masterAccountEmail": "management@example.com",
+                "masterAccountName": "management",
+                "featureSet": "ALL",
+                "returnOrganizationOnly": True,
             }
         raise NotImplementedError(f"the offline engine has no answer for the invoke {args.token}")
 
@@ -186,7 +216,9 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
             state.update(keyId=key_id, _id=key_id)
             return f"arn:{p}:kms:{r}:{a}:key/{key_id}"
         if typ == "aws:cloudtrail/trail:Trail":
-            return f"arn:{p}:cloudtrail:{r}:{a}:trail/{name}"
+            # An organization trail belongs to the management account, whoever creates it.
+            owner = self.organization.management_account_id if inputs.get("isOrganizationTrail") else a
+            return f"arn:{p}:cloudtrail:{r}:{owner}:trail/{name}"
         if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             state["name"] = name
             return f"arn:{p}:cloudwatch:{r}:{a}:alarm:{name}"
@@ -258,15 +290,20 @@ def run_program(
     region: str | None = None,
     records: list[ResourceRecord] | None = None,
     stack_outputs: dict[str, dict] | None = None,
+    organization: Organization | None = None,
 ) -> ProgramRun:
     """Run `__main__.py` under the fake engine with the given stack config; raise what the program raises.
 
     `records`, when given, receives each registration as it happens, so a caller can
-    see what was registered even when the program fails.
+    see what was registered even when the program fails. `organization` is what AWS
+    Organizations answers; offline it cannot be asked, so by default it is the one the
+    stack's config describes.
     """
     region = region or config.get("aws:region") or DEFAULT_REGION
     account_id = account_id or _first_allowed_account(config) or DEFAULT_ACCOUNT_ID
-    mocks = AwsLikeMocks(account_id, region, stack_outputs)
+    mocks = AwsLikeMocks(
+        account_id, region, stack_outputs, organization or _configured_organization(config, account_id)
+    )
     monitor = RecordingMonitor(mocks, records if records is not None else [])
 
     run = ProgramRun(project=config.project, stack=config.stack, account_id=account_id, region=region)
@@ -331,6 +368,13 @@ def _collector(run: ProgramRun) -> logging.Logger:
     logger.addHandler(Keep())
     logger.setLevel(logging.WARNING)
     return logger
+
+
+def _configured_organization(config: StackConfig, account_id: str) -> Organization:
+    return Organization(
+        config.get(f"{config.project}:organizationId") or OFFLINE_ORGANIZATION_ID,
+        config.get(f"{config.project}:managementAccountId") or account_id,
+    )
 
 
 def _first_allowed_account(config: StackConfig) -> str | None:

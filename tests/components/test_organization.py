@@ -9,7 +9,7 @@ import pytest
 
 from components.hub_connection import HubStackError
 from components.settings import SettingsError
-from offline.engine import run_program
+from offline.engine import Organization, run_program
 from offline.stack_config import load_stack_config
 from tests.components.program import alert_topic, health_topic, named, run_stack, statement, statements
 
@@ -317,3 +317,61 @@ def test_a_hub_deployed_before_regional_sinks_still_serves_members_of_its_own_re
     older = {key: value for key, value in hub.outputs.items() if key != "sinkArns"}
     run = run_program(load_stack_config("member-a"), stack_outputs={"hub": older})
     assert run.one("aws:oam/link:Link").inputs["sinkIdentifier"] == hub.outputs["sinkArn"]
+
+
+MANAGEMENT = "999988887777"
+DELEGATED_ADMIN = "555566667777"
+
+
+def _organization_trail(hub, account_id, management_account=MANAGEMENT, **overrides):
+    config = load_stack_config(
+        "management", overrides={f"login-monitoring:{key}": value for key, value in overrides.items()}
+    )
+    return run_program(
+        config,
+        account_id=account_id,
+        organization=Organization(ORG, management_account),
+        stack_outputs={"hub": hub.outputs},
+    )
+
+
+def test_a_delegated_administrators_organization_trail_is_admitted_as_the_management_accounts(hub):
+    run = _organization_trail(hub, DELEGATED_ADMIN, managementAccountId=MANAGEMENT)
+    trail_arn = f"arn:aws:cloudtrail:us-east-1:{MANAGEMENT}:trail/login-monitoring-management"
+    # AWS: in an organization trail aws:SourceArn must be a trail ARN owned by the management account.
+    assert run.one("aws:cloudtrail/trail:Trail").state["arn"] == trail_arn
+    policy = run.one("aws:s3/bucketPolicy:BucketPolicy")
+    for sid in ("CloudTrailAclCheck", "CloudTrailWrite", "CloudTrailOrganizationWrite"):
+        assert statement(policy, sid)["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn, sid
+    bucket = run.one("aws:s3/bucket:Bucket").state["bucket"]
+    assert statement(policy, "CloudTrailWrite")["Resource"] == f"arn:aws:s3:::{bucket}/AWSLogs/{MANAGEMENT}/*"
+    assert DELEGATED_ADMIN not in json.dumps(statements(policy))
+    # What runs in the deploying account stays the deploying account's.
+    assert run.outputs["alertTopicArn"].startswith(f"arn:aws:sns:us-east-1:{DELEGATED_ADMIN}:")
+
+
+def test_the_management_account_needs_no_management_account_id(hub):
+    run = _organization_trail(hub, MANAGEMENT)
+    write = statement(run.one("aws:s3/bucketPolicy:BucketPolicy"), "CloudTrailWrite")
+    assert write["Condition"]["StringEquals"]["aws:SourceArn"].split(":")[4] == MANAGEMENT
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "words"),
+    [
+        ({}, "managementAccountId", f"is required: account {DELEGATED_ADMIN} is not the management account"),
+        ({}, "managementAccountId", f'set managementAccountId: "{MANAGEMENT}"'),
+        ({"managementAccountId": "111122223333"}, "managementAccountId", f"the management account of {ORG} is"),
+        (
+            {"managementAccountId": MANAGEMENT, "organizationId": "o-zzzzzzzzzz"},
+            "organizationId",
+            f"belongs to organization {ORG}",
+        ),
+    ],
+)
+def test_an_organization_trail_owner_that_organizations_contradicts_fails_before_anything_is_created(
+    hub, overrides, key, words
+):
+    with pytest.raises(SettingsError) as caught:
+        _organization_trail(hub, DELEGATED_ADMIN, **overrides)
+    assert f"login-monitoring:{key}: " in str(caught.value) and words in str(caught.value)

@@ -72,6 +72,7 @@ BAD_VALUES = [
     ({"trailMode": "existing", "existingLogGroupName": "bad name!"}, "existingLogGroupName", "not a valid log group"),
     ({"existingLogGroupName": "aws-cloudtrail-logs"}, "existingLogGroupName", "only used with trailMode 'existing'"),
     ({"trailEvents": "read"}, "trailEvents", "must be one of write, all"),
+    ({"managementAccountId": "9999-8888-7777"}, "managementAccountId", "is not a 12-digit account id"),
     ({"displayTimezone": "Tokyo"}, "displayTimezone", "not an IANA time zone"),
     ({"displayTimezone": "../etc/passwd"}, "displayTimezone", "not an IANA time zone"),
     ({"trailLogRetentionDays": 100}, "trailLogRetentionDays", "not a retention CloudWatch Logs accepts"),
