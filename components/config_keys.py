@@ -117,7 +117,13 @@ def ignored_settings(args: Any, key_of: Callable[[str], str]) -> list[str]:
     ]
 
 
-_TRAIL_ONLY = ("trail_events", "trail_log_retention_days", "trail_bucket_expiration_days")
+_TRAIL_ONLY = (
+    "trail_events",
+    "trail_encryption",
+    "encrypt_trail_log_group",
+    "trail_log_retention_days",
+    "trail_bucket_expiration_days",
+)
 _MEMBER_ONLY = (
     *_TRAIL_ONLY,
     "health_emails",

@@ -61,6 +61,8 @@ class LoginMonitoring(pulumi.ComponentResource):
                     events=args.trail_event_scope,
                     organization_id=args.organization_id if args.trail_mode == "organization" else "",
                     owner_account_id=owner,
+                    kms_encryption=args.trail_uses_kms,
+                    encrypt_log_group=args.encrypt_trail_log_group,
                 ),
                 opts=child,
             )

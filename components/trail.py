@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext, with_stream_suffix
-from components.policies import allow, assume_role_by, document
+from components.policies import account_administers_key, allow, assume_role_by, document
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
@@ -26,9 +26,14 @@ class TrailArgs:
     # The account that owns the trail and so appears in its ARN: the management account for an
     # organization trail, even one a delegated administrator creates. None: the deploying account.
     owner_account_id: str | None = None
+    # SSE-KMS with a customer-managed key for the log files (Security Hub CloudTrail.2).
+    kms_encryption: bool = False
+    # The log group encrypted with the same key (created for it when kms_encryption is off).
+    encrypt_log_group: bool = False
 
 
 class CloudTrailLogging(pulumi.ComponentResource):
+    key_arn: pulumi.Output[str] | None
     log_group_name: pulumi.Output[str]
     log_group_arn: pulumi.Output[str]
     trail_arn: pulumi.Output[str]
@@ -112,9 +117,31 @@ class CloudTrailLogging(pulumi.ComponentResource):
             ),
         )
 
+        log_group_name = f"{name}-log-group"
+        key = None
+        if args.kms_encryption or args.encrypt_log_group:
+            key = aws.kms.Key(
+                f"{name}-key",
+                description="Encrypts the login-monitoring trail's log files and, if chosen, its log group.",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=trail_key_policy(
+                    ctx,
+                    trail_arn=trail_arn if args.kms_encryption else None,
+                    owner_account_id=owner,
+                    # The group's ARN cannot be known before the group, which needs the key first; Pulumi
+                    # names it "<logical name>-<7 characters>", so the condition admits exactly that name.
+                    log_group_arn_pattern=(
+                        ctx.log_group_arn(f"{log_group_name}-*") if args.encrypt_log_group else None
+                    ),
+                ),
+                # Kept with the bucket: deleting the key would make every log file left there unreadable.
+                opts=kept,
+            )
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-log-group",
+            log_group_name,
             retention_in_days=args.log_retention_days,
+            kms_key_id=key.arn if key and args.encrypt_log_group else None,
             opts=child,
         )
         role = aws.iam.Role(
@@ -148,10 +175,12 @@ class CloudTrailLogging(pulumi.ComponentResource):
             cloud_watch_logs_group_arn=with_stream_suffix(log_group.arn),
             cloud_watch_logs_role_arn=role.arn,
             event_selectors=[management_event_selector(args.events)],
+            kms_key_id=key.arn if key and args.kms_encryption else None,
             # CloudTrail checks bucket access and log delivery when the trail is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy, role_policy]),
         )
 
+        self.key_arn = key.arn if key else None
         self.log_group_name = log_group.name
         self.log_group_arn = log_group.arn
         self.trail_arn = trail.arn
@@ -162,6 +191,7 @@ class CloudTrailLogging(pulumi.ComponentResource):
                 "logGroupArn": self.log_group_arn,
                 "trailArn": self.trail_arn,
                 "bucketName": self.bucket_name,
+                "keyArn": self.key_arn,
             }
         )
 
@@ -178,6 +208,61 @@ def management_event_selector(events: str) -> aws.cloudtrail.TrailEventSelectorA
         include_management_events=True,
         read_write_type="All" if events == "all" else "WriteOnly",
     )
+
+
+def trail_key_policy(
+    ctx: AwsContext,
+    *,
+    trail_arn: pulumi.Input[str] | None,
+    owner_account_id: pulumi.Input[str],
+    log_group_arn_pattern: pulumi.Input[str] | None,
+) -> pulumi.Output[str]:
+    """The statements AWS documents for a trail's key and for a CloudWatch Logs group's key.
+
+    CloudTrail: GenerateDataKey* for this trail only (aws:SourceArn), with the encryption context
+    naming a trail of the owning account — the management account for an organization trail — and
+    DescribeKey. Reading the log files goes through IAM, which AccountAdministers enables.
+    CloudWatch Logs: the regional service principal, for this group only (its ARN in the
+    encryption context CloudWatch Logs sends).
+    """
+    statements = [account_administers_key(ctx.arn("iam", "root", regional=False))]
+    if trail_arn is not None:
+        from_this_trail = {"aws:SourceArn": trail_arn}
+        trails_of_owner = pulumi.Output.concat("arn:", ctx.partition, ":cloudtrail:*:", owner_account_id, ":trail/*")
+        statements += [
+            {
+                "Sid": "CloudTrailEncryptsLogFiles",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDTRAIL},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": from_this_trail,
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails_of_owner},
+                },
+            },
+            {
+                # Key metadata only. AWS's documented statement has no condition, and one CloudTrail's
+                # check at CreateTrail did not meet would refuse the trail.
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDTRAIL},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+            },
+        ]
+    if log_group_arn_pattern is not None:
+        statements.append(
+            {
+                "Sid": "CloudWatchLogsEncryptsTheTrailLogGroup",
+                "Effect": "Allow",
+                "Principal": {"Service": pulumi.Output.concat("logs.", ctx.region, ".amazonaws.com")},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn_pattern}},
+            }
+        )
+    return document(*statements)
 
 
 def trail_bucket_policy(

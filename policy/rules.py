@@ -342,6 +342,54 @@ def _every_resource_tagged(resources: list[StackResource]) -> Iterator[str]:
             yield f"{resource.type.rsplit(':', 1)[-1]} {resource.name} lacks the tag(s) {', '.join(missing)}"
 
 
+def _admits(policy: Any, service: Any, action: str, condition_keys: tuple[str, ...]) -> bool:
+    """Some Allow statement grants `action` to a service principal matching `service` under every condition key."""
+    for statement in _statements(policy):
+        principal = statement.get("Principal")
+        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
+        actions = _as_list(statement.get("Action"))
+        keys = {key for block in (statement.get("Condition") or {}).values() for key in block}
+        if (
+            statement.get("Effect") == "Allow"
+            and any(service(name) for name in services)
+            and any(
+                granted == action or (granted.endswith("*") and action.startswith(granted[:-1])) for granted in actions
+            )
+            and set(condition_keys) <= keys
+        ):
+            return True
+    return False
+
+
+def _encrypted_with_usable_keys(resources: list[StackResource]) -> Iterator[str]:
+    # CreateTrail and CreateLogGroup refuse a key whose policy does not admit the service; a key that
+    # admits it without conditions could be used for any trail or log group. Keys from outside the stack
+    # are not judged.
+    keys = {r.urn: r for r in resources if r.type == "aws:kms/key:Key"}
+    needs = {
+        "aws:cloudtrail/trail:Trail": (
+            lambda name: name == "cloudtrail.amazonaws.com",
+            "kms:GenerateDataKey",
+            ("aws:SourceArn", "kms:EncryptionContext:aws:cloudtrail:arn"),
+        ),
+        "aws:cloudwatch/logGroup:LogGroup": (
+            lambda name: isinstance(name, str) and name.startswith("logs.") and name.endswith(".amazonaws.com"),
+            "kms:GenerateDataKey",
+            ("kms:EncryptionContext:aws:logs:arn",),
+        ),
+    }
+    for resource in resources:
+        if resource.type not in needs or not resource.props.get("kmsKeyId"):
+            continue
+        service, action, conditions = needs[resource.type]
+        for key in (keys[urn] for urn in resource.dependencies if urn in keys):
+            if not _admits(key.props.get("policy"), service, action, conditions):
+                yield (
+                    f"{resource.name} is encrypted with key {key.name}, whose policy does not grant {action} to "
+                    f"the service under {' and '.join(conditions)}"
+                )
+
+
 STACK_RULES = (
     StackRule(
         "alarm-watches-a-filter-metric",
@@ -357,6 +405,11 @@ STACK_RULES = (
         "every-resource-tagged",
         "Every taggable resource carries the project, stack and component tags; detection alarms their detection.",
         _every_resource_tagged,
+    ),
+    StackRule(
+        "encryption-keys-admit-their-service",
+        "Keys of encrypted trails and log groups admit CloudTrail or CloudWatch Logs, for this trail or group only.",
+        _encrypted_with_usable_keys,
     ),
     StackRule(
         "every-bucket-secured",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 
 from components.detection_alarms import GUARDS_THE_MONITORING
@@ -257,6 +259,66 @@ def test_destroy_keeps_the_trail_bucket_and_everything_that_guards_its_logs(dev)
     # Exactly the bucket and its guards: the rest of the stack (trail, alarms, notifier) goes on destroy.
     assert kept == {bucket.urn, *(r.urn for r in guards)}
     assert bucket.inputs.get("forceDestroy") is not True
+
+
+CIS = {"detectionProfile": "cis", "detectionOverrides": []}
+
+
+def _trail_key(run):
+    return named(run, "aws:kms/key:Key", "login-monitoring-cloudtrail-key")
+
+
+def test_cis_profile_encrypts_the_trail_with_a_key_only_this_trail_may_use():
+    run = run_stack(**CIS)
+    trail, key = run.one("aws:cloudtrail/trail:Trail"), _trail_key(run)
+    assert trail.inputs["kmsKeyId"] == key.state["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    encrypt = statement(key, "CloudTrailEncryptsLogFiles")
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert encrypt["Action"] == "kms:GenerateDataKey*"
+    assert encrypt["Condition"] == {
+        "StringEquals": {"aws:SourceArn": trail.state["arn"]},
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:123456789012:trail/*"},
+    }
+    assert statement(key, "CloudTrailDescribesKey")["Action"] == "kms:DescribeKey"
+    assert statement(key, "AccountAdministers")["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    # The log group stays unencrypted unless asked for, and then nothing else may use the key.
+    assert "CloudWatchLogsEncryptsTheTrailLogGroup" not in {s["Sid"] for s in statements(key)}
+    # Logs left in the kept bucket stay readable: destroy keeps the key too.
+    assert key.retain_on_delete is True
+
+
+def test_recommended_profile_keeps_s3_managed_encryption_unless_kms_is_chosen(dev):
+    assert "kmsKeyId" not in dev.one("aws:cloudtrail/trail:Trail").inputs
+    assert [k.name for k in dev.of_type("aws:kms/key:Key") if "cloudtrail" in k.name] == []
+    assert run_stack(trailEncryption="kms").one("aws:cloudtrail/trail:Trail").inputs["kmsKeyId"]
+    assert "kmsKeyId" not in run_stack(trailEncryption="s3", **CIS).one("aws:cloudtrail/trail:Trail").inputs
+
+
+@pytest.mark.parametrize("trail_encryption", ["kms", "s3"])
+def test_the_trail_log_group_can_be_encrypted_with_a_key_admitting_cloudwatch_logs_for_that_group(trail_encryption):
+    run = run_stack(trailEncryption=trail_encryption, encryptTrailLogGroup=True)
+    key = _trail_key(run)
+    log_group = named(run, "aws:cloudwatch/logGroup:LogGroup", "login-monitoring-cloudtrail-log-group")
+    assert log_group.inputs["kmsKeyId"] == key.state["arn"]
+    grant = statement(key, "CloudWatchLogsEncryptsTheTrailLogGroup")
+    assert grant["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert set(grant["Action"]) == {
+        "kms:Encrypt*",
+        "kms:Decrypt*",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+        "kms:Describe*",
+    }
+    (pattern,) = grant["Condition"]["ArnLike"].values()
+    assert list(grant["Condition"]["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
+    # The condition admits this group (its name is generated, hence the pattern) and no other group.
+    assert fnmatch.fnmatchcase(log_group.state["arn"], pattern)
+    for other in run.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        if other is not log_group:
+            assert not fnmatch.fnmatchcase(other.state["arn"], pattern), other.name
+    trail_sids = {"CloudTrailEncryptsLogFiles", "CloudTrailDescribesKey"}
+    assert (trail_sids <= {s["Sid"] for s in statements(key)}) == (trail_encryption == "kms")
 
 
 def test_bucket_lifecycle_follows_config():

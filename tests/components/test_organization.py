@@ -346,6 +346,12 @@ def test_a_delegated_administrators_organization_trail_is_admitted_as_the_manage
     bucket = run.one("aws:s3/bucket:Bucket").state["bucket"]
     assert statement(policy, "CloudTrailWrite")["Resource"] == f"arn:aws:s3:::{bucket}/AWSLogs/{MANAGEMENT}/*"
     assert DELEGATED_ADMIN not in json.dumps(statements(policy))
+    # The management example encrypts with its own key; the encryption context names the owner's trails.
+    encrypt = statement(named(run, "aws:kms/key:Key", "login-monitoring-cloudtrail-key"), "CloudTrailEncryptsLogFiles")
+    assert encrypt["Condition"]["StringEquals"] == {"aws:SourceArn": trail_arn}
+    assert encrypt["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{MANAGEMENT}:trail/*"
+    }
     # What runs in the deploying account stays the deploying account's.
     assert run.outputs["alertTopicArn"].startswith(f"arn:aws:sns:us-east-1:{DELEGATED_ADMIN}:")
 

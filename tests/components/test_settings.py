@@ -73,6 +73,8 @@ BAD_VALUES = [
     ({"existingLogGroupName": "aws-cloudtrail-logs"}, "existingLogGroupName", "only used with trailMode 'existing'"),
     ({"trailEvents": "read"}, "trailEvents", "must be one of write, all"),
     ({"managementAccountId": "9999-8888-7777"}, "managementAccountId", "is not a 12-digit account id"),
+    ({"trailEncryption": "aes"}, "trailEncryption", "must be one of s3, kms"),
+    ({"encryptTrailLogGroup": "yes"}, "encryptTrailLogGroup", "must be true or false"),
     ({"displayTimezone": "Tokyo"}, "displayTimezone", "not an IANA time zone"),
     ({"displayTimezone": "../etc/passwd"}, "displayTimezone", "not an IANA time zone"),
     ({"trailLogRetentionDays": 100}, "trailLogRetentionDays", "not a retention CloudWatch Logs accepts"),

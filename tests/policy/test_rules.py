@@ -207,3 +207,31 @@ def test_the_pack_wraps_every_rule():
     )
     trail_rule._ResourceValidationPolicy__validate(args, reported.append)
     assert "the trail must have multi-region on (isMultiRegionTrail: true)" in reported
+
+
+@pytest.mark.parametrize(
+    ("sid", "encrypted"),
+    [
+        ("CloudTrailEncryptsLogFiles", "login-monitoring-cloudtrail-trail"),
+        ("CloudWatchLogsEncryptsTheTrailLogGroup", "login-monitoring-cloudtrail-log-group"),
+    ],
+)
+def test_a_trail_or_log_group_key_that_does_not_admit_its_service_fails_the_stack_rule(stacks, sid, encrypted):
+    resources = stacks["management"].resources
+    trail_key = "login-monitoring-cloudtrail-key"
+    assert violations(resources) == []
+    for weakening in (drop_statement(sid), edit_policy(lambda statements: _drop_condition_from(statements, sid))):
+        weakened = weaken(resources, "aws:kms/key:Key", weakening, pick=lambda r: r.name == trail_key)
+        found = violations(weakened)
+        assert [(name, message.split(" is encrypted")[0]) for name, _, message in found] == [
+            ("encryption-keys-admit-their-service", encrypted)
+        ], found
+
+
+def _drop_condition_from(statements, sid):
+    statement = next(s for s in statements if s.get("Sid") == sid)
+    # Keep the statement, lose what limits it to this trail or group.
+    statement["Condition"] = {
+        operator: {key: value for key, value in block.items() if "EncryptionContext" not in key}
+        for operator, block in statement["Condition"].items()
+    }
