@@ -340,10 +340,10 @@ def test_a_delegated_administrators_organization_trail_is_admitted_as_the_manage
     trail_arn = f"arn:aws:cloudtrail:us-east-1:{MANAGEMENT}:trail/login-monitoring-management"
     # AWS: in an organization trail aws:SourceArn must be a trail ARN owned by the management account.
     assert run.one("aws:cloudtrail/trail:Trail").state["arn"] == trail_arn
-    policy = run.one("aws:s3/bucketPolicy:BucketPolicy")
+    policy = named(run, "aws:s3/bucketPolicy:BucketPolicy", "login-monitoring-cloudtrail-bucket-policy")
     for sid in ("CloudTrailAclCheck", "CloudTrailWrite", "CloudTrailOrganizationWrite"):
         assert statement(policy, sid)["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn, sid
-    bucket = run.one("aws:s3/bucket:Bucket").state["bucket"]
+    bucket = named(run, "aws:s3/bucket:Bucket", "login-monitoring-cloudtrail-bucket").state["bucket"]
     assert statement(policy, "CloudTrailWrite")["Resource"] == f"arn:aws:s3:::{bucket}/AWSLogs/{MANAGEMENT}/*"
     assert DELEGATED_ADMIN not in json.dumps(statements(policy))
     # The management example encrypts with its own key; the encryption context names the owner's trails.
@@ -358,7 +358,9 @@ def test_a_delegated_administrators_organization_trail_is_admitted_as_the_manage
 
 def test_the_management_account_needs_no_management_account_id(hub):
     run = _organization_trail(hub, MANAGEMENT)
-    write = statement(run.one("aws:s3/bucketPolicy:BucketPolicy"), "CloudTrailWrite")
+    write = statement(
+        named(run, "aws:s3/bucketPolicy:BucketPolicy", "login-monitoring-cloudtrail-bucket-policy"), "CloudTrailWrite"
+    )
     assert write["Condition"]["StringEquals"]["aws:SourceArn"].split(":")[4] == MANAGEMENT
 
 
