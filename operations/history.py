@@ -21,6 +21,7 @@ from typing import Any
 from handlers.risk import ip_key
 from handlers.signin import PrincipalKind
 from handlers.store import INDEXES, IP_INDEX, PRINCIPAL_INDEX, TIME_ATTRIBUTE, iso_time
+from operations.aws_clients import boto3_client
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -221,9 +222,7 @@ def main(
 
 
 def _boto3_client(region: str) -> Any:
-    import boto3
-
-    return boto3.client("dynamodb", region_name=region)
+    return boto3_client("dynamodb", region)
 
 
 if __name__ == "__main__":

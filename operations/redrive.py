@@ -19,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from operations.aws_clients import boto3_client
+
 # Stack outputs that name a failed-events queue.
 QUEUE_OUTPUTS = ("failedEventsQueueUrl", "alarmMailerFailedEventsQueueUrl", "forwarderFailedEventsQueueUrl")
 # Longer than a redrive takes to invoke and delete one batch, so no other reader sees it meanwhile.
@@ -184,7 +186,7 @@ def main(argv: Sequence[str] | None = None, clients: Any = None) -> int:
     except (RedriveError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    make_client = clients or _boto3_client
+    make_client = clients or boto3_client
     kept = 0
     for url in urls:
         sqs, lambda_client = make_client("sqs", regions[url]), make_client("lambda", regions[url])
@@ -197,12 +199,6 @@ def main(argv: Sequence[str] | None = None, clients: Any = None) -> int:
             kept += not outcome.done and not args.dry_run
         print(f"{url}: {count} event(s) {'listed' if args.dry_run else 'handled'}")
     return 1 if kept else 0
-
-
-def _boto3_client(service: str, region: str) -> Any:
-    import boto3
-
-    return boto3.client(service, region_name=region)
 
 
 if __name__ == "__main__":

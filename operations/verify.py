@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from operations.aws_clients import boto3_client
+
 TEST_USER = "TEST-login-monitoring-verify"
 TEST_IP = "192.0.2.10"
 TEST_USER_AGENT = "login-monitoring verify: synthetic test sign-in, not a real sign-in"
@@ -206,7 +208,7 @@ def main(
         print(f"error: {error}", file=sys.stderr)
         return 2
     region = outputs["notifierFunctionArn"].split(":")[3]
-    make = client or _boto3_client
+    make = client or boto3_client
     steps = [check_subscriptions(make("sns", region), outputs["alertTopicArn"])]
     if not args.no_sign_in:
         event_id = f"login-monitoring-verify-{uuid.uuid4()}"
@@ -227,12 +229,6 @@ def main(
     failed = sum(1 for step in steps if not step.ok)
     print(f"{len(steps) - failed} of {len(steps)} checks passed")
     return 1 if failed else 0
-
-
-def _boto3_client(service: str, region: str) -> Any:
-    import boto3
-
-    return boto3.client(service, region_name=region)
 
 
 if __name__ == "__main__":
