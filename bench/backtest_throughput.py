@@ -23,13 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.replay_throughput import synthetic_lines
+from bench.replay_throughput import MIX, synthetic_lines
 
 ENGINES = ("python", "duckdb")
 
 
-def write_history(folder: Path, events: int, per_file: int) -> int:
-    lines = synthetic_lines(events)
+def write_history(folder: Path, events: int, per_file: int, sign_ins: int = MIX["sign-ins"]) -> int:
+    mix = {**MIX, "routine": 100 - MIX["changes"] - sign_ins, "sign-ins": sign_ins}
+    lines = synthetic_lines(events, mix)
     files = 0
     for start in range(0, len(lines), per_file):
         chunk = lines[start : start + per_file]
@@ -66,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--per-file", type=int, default=1000, help="events per log file (default 1000)")
     parser.add_argument("--stack", default="dev")
+    parser.add_argument(
+        "--sign-ins",
+        type=int,
+        default=MIX["sign-ins"],
+        help="sign-ins per 100 events (default 1); both engines share the notifier's work on each",
+    )
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "FOLDER", "OUTPUT"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child:
@@ -75,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "history"
         started = time.perf_counter()
-        files = write_history(folder, options.events, options.per_file)
+        files = write_history(folder, options.events, options.per_file, options.sign_ins)
         size = sum(path.stat().st_size for path in folder.rglob("*.gz"))
         print(
             f"wrote {options.events:,} events in {files:,} gzipped CloudTrail files ({size / 1e6:,.0f} MB) "
