@@ -1,9 +1,10 @@
 """One dashboard per account stack: the panels security teams know from CIS dashboards.
 
-Failed console sign-ins, sign-ins by country and outcome, top failing IPs and user names, then one
-graph per enabled detection (sign-ins without MFA, root, unauthorized API calls, each change
-detection). Country, IP and user panels read the notifier's one-line-per-sign-in log with Logs
-Insights (no custom metric per country); the top-contributor graphs read the Contributor Insights rules.
+Failed console sign-ins with the anomaly detection band, sign-ins by country and outcome, top
+failing IPs and user names, then one graph per enabled detection (sign-ins without MFA, root,
+unauthorized API calls, each change detection). Country, IP and user panels read the notifier's
+one-line-per-sign-in log with Logs Insights (no custom metric per country); the top-contributor
+graphs read the Contributor Insights rules.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.detection_alarms import METRIC_NAMESPACE
+from components.outlier_alarm import OUTLIER_PERIOD, OUTLIER_STATISTIC, band_expression
 from components.sign_in_insights import TOP_SOURCE_IP_PERIOD, insight_rule_metric
 from detections.profiles import EnabledDetection
 from handlers.log_lines import SIGN_IN_LOG_MESSAGE
@@ -49,6 +51,8 @@ class AccountDashboardArgs:
     namespace: str = METRIC_NAMESPACE
     # Contributor rule id -> rule name; empty when Contributor Insights is off.
     rule_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The failed sign-in graph shows CloudWatch's anomaly detection band this many standard deviations wide.
+    band_width: int = 2
 
 
 class AccountDashboard(pulumi.ComponentResource):
@@ -70,7 +74,7 @@ def dashboard_body(args: AccountDashboardArgs) -> dict[str, Any]:
     panels: list[dict[str, Any]] = []
     by_id = {item.id: item for item in args.detections}
     if FAILED_SIGN_INS in by_id:
-        panels.append(_detection_panel(by_id[FAILED_SIGN_INS], args))
+        panels.append(_failed_sign_ins_panel(by_id[FAILED_SIGN_INS], args))
     panels.append(_log_panel("Sign-ins by country and outcome", _BY_COUNTRY_QUERY, args))
     panels.append(_log_panel("Top failing source IPs and principals", _TOP_FAILING_QUERY, args))
     for rule_id, title in _RULE_PANELS.items():
@@ -95,6 +99,24 @@ def _detection_panel(item: EnabledDetection, args: AccountDashboardArgs) -> dict
             "metrics": [[args.namespace, item.detection.metric_name, {"label": item.id}]],
         },
     }
+
+
+def _failed_sign_ins_panel(item: EnabledDetection, args: AccountDashboardArgs) -> dict[str, Any]:
+    # Statistic and period of the outlier alarm, so the grey band is the model that alarm evaluates.
+    panel = _detection_panel(item, args)
+    properties = panel["properties"]
+    properties.update(stat=OUTLIER_STATISTIC, period=OUTLIER_PERIOD)
+    properties["metrics"] = [
+        [args.namespace, item.detection.metric_name, {"id": "m1", "label": item.id}],
+        [
+            {
+                "expression": band_expression(args.band_width, "m1"),
+                "id": "band",
+                "label": f"expected ({args.band_width} standard deviations)",
+            }
+        ],
+    ]
+    return panel
 
 
 def _rule_panel(title: str, rule_name: pulumi.Input[str], region: pulumi.Input[str]) -> dict[str, Any]:

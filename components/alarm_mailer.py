@@ -29,6 +29,19 @@ TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
+class MailedAlarm:
+    """An alarm that is not a detection's own but mails like one: it lists that detection's events."""
+
+    name: str
+    detection_id: str
+    title: str
+    why: str
+    # The events listed reach back this far from the state change (a composite alarm's payload has
+    # no evaluated datapoints to take the window from).
+    lookback_seconds: int = 0
+
+
+@dataclass(frozen=True)
 class AlarmMailerArgs:
     context: AwsContext
     detections: Sequence[EnabledDetection]
@@ -41,13 +54,17 @@ class AlarmMailerArgs:
     display_timezone: str = "UTC"
     resolved_mails: bool = False
     log_retention_days: int = 30
+    # Alarms besides the detection alarms that mail through the function (the outlier alarm).
+    extra_alarms: Sequence[MailedAlarm] = ()
 
 
 def alarm_name(name_prefix: str, detection_id: str) -> str:
     return f"{name_prefix}-{detection_id}"
 
 
-def detections_document(detections: Sequence[EnabledDetection], name_prefix: str) -> str:
+def detections_document(
+    detections: Sequence[EnabledDetection], name_prefix: str, extra_alarms: Sequence[MailedAlarm] = ()
+) -> str:
     """Alarm name -> what the catalog says about the detection and the pattern its metric filter counts."""
     document_ = {}
     for item in detections:
@@ -61,6 +78,14 @@ def detections_document(detections: Sequence[EnabledDetection], name_prefix: str
             "severity": detection.severity,
             "pattern": item.pattern,
             "references": references,
+        }
+    for extra in extra_alarms:
+        listed = document_[alarm_name(name_prefix, extra.detection_id)]
+        document_[extra.name] = {
+            **listed,
+            "title": extra.title,
+            "why": extra.why,
+            "lookbackSeconds": extra.lookback_seconds,
         }
     return json.dumps(document_, sort_keys=True, indent=1)
 
@@ -111,19 +136,26 @@ class AlarmMailer(pulumi.ComponentResource):
             memory_size=256,
             timeout=TIMEOUT_SECONDS,
             code=handler_archive(
-                extra_files=((f"handlers/{DETECTIONS_FILE}", detections_document(args.detections, args.name_prefix)),)
+                extra_files=(
+                    (
+                        f"handlers/{DETECTIONS_FILE}",
+                        detections_document(args.detections, args.name_prefix, args.extra_alarms),
+                    ),
+                )
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         keep_failed_events(f"{name}-retries", function.name, failed_events.arn, child)
-        for item in args.detections:
+        invokers = {item.id: alarm_name(args.name_prefix, item.id) for item in args.detections}
+        invokers.update({extra.name.removeprefix(f"{args.name_prefix}-"): extra.name for extra in args.extra_alarms})
+        for key, invoker in invokers.items():
             # One statement per alarm: no other alarm of the account may invoke the function.
             aws.lambda_.Permission(
-                f"{name}-invoke-from-{item.id}",
+                f"{name}-invoke-from-{key}",
                 action="lambda:InvokeFunction",
                 function=function.name,
                 principal=ALARMS_PRINCIPAL,
-                source_arn=args.context.arn("cloudwatch", f"alarm:{alarm_name(args.name_prefix, item.id)}"),
+                source_arn=args.context.arn("cloudwatch", f"alarm:{invoker}"),
                 source_account=args.context.account_id,
                 opts=child,
             )

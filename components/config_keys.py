@@ -137,6 +137,9 @@ _MEMBER_ONLY = (
     "detection_overrides",
     "privileged_groups",
     "link_metrics_to_hub",
+    "outlier_alarm",
+    "outlier_band_width",
+    "outlier_floor",
 )
 
 

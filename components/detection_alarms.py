@@ -53,11 +53,14 @@ class DetectionAlarmsArgs:
 
 class DetectionAlarms(pulumi.ComponentResource):
     alarm_arns: dict[str, pulumi.Output[str]]
+    # Detection id -> (metric name, namespace) as its filter publishes them.
+    metrics: dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]]
 
     def __init__(self, name: str, args: DetectionAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("loginmonitoring:index:DetectionAlarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.alarm_arns = {}
+        self.metrics = {}
         for item in args.detections:
             detection, alarm = item.detection, item.alarm
             metric_filter = aws.cloudwatch.LogMetricFilter(
@@ -96,6 +99,8 @@ class DetectionAlarms(pulumi.ComponentResource):
                 opts=child,
             )
             self.alarm_arns[detection.id] = created.arn
+            transformation = metric_filter.metric_transformation
+            self.metrics[detection.id] = (transformation.name, transformation.namespace)
         self.register_outputs({"alarmArns": self.alarm_arns})
 
 

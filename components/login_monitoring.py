@@ -13,6 +13,8 @@ from components.detection_alarms import DetectionAlarms, DetectionAlarmsArgs, st
 from components.health import HealthAlarms, HealthAlarmsArgs, WatchedFunction
 from components.hub_connection import HubConnection
 from components.hub_forwarder import HubForwarder, HubForwarderArgs
+from components.outlier_alarm import DETECTION_ID as OUTLIER_DETECTION
+from components.outlier_alarm import OutlierAlarm, OutlierAlarmArgs, mailed_alarm
 from components.settings import LoginMonitoringArgs
 from components.sign_in_insights import SignInInsights, SignInInsightsArgs
 from components.signin_notifier import SignInNotifier, SignInNotifierArgs
@@ -36,6 +38,7 @@ class LoginMonitoring(pulumi.ComponentResource):
     hub_link_arn: pulumi.Output[str] | None
     top_source_ip_alarm_arn: pulumi.Output[str] | None
     dashboard_name: pulumi.Output[str] | None
+    outlier_alarm_arn: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: LoginMonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("loginmonitoring:index:LoginMonitoring", name, None, opts)
@@ -88,6 +91,8 @@ class LoginMonitoring(pulumi.ComponentResource):
             self.trail_arn = None
             self.backtest = None
 
+        # The outlier alarm watches the failed sign-in detection's metric: without that detection, none.
+        outlier = args.outlier_alarm and any(item.id == OUTLIER_DETECTION for item in args.detections)
         alert_topic = AlertTopic(
             f"{name}-alerts",
             AlertTopicArgs(context=ctx, emails=args.alert_emails, encrypt=args.encrypt_alert_topic),
@@ -118,6 +123,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 display_timezone=args.display_timezone,
                 resolved_mails=args.alarm_resolved_mails,
                 log_retention_days=args.notifier_log_retention_days,
+                extra_alarms=(mailed_alarm(name_prefix),) if outlier else (),
             ),
             opts=child,
         )
@@ -134,6 +140,22 @@ class LoginMonitoring(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.outlier_alarm_arn = None
+        if outlier:
+            metric_name, metric_namespace = alarms.metrics[OUTLIER_DETECTION]
+            self.outlier_alarm_arn = OutlierAlarm(
+                f"{name}-outlier",
+                OutlierAlarmArgs(
+                    metric_name=metric_name,
+                    namespace=metric_namespace,
+                    action_arn=alarm_mailer.function_arn,
+                    name_prefix=name_prefix,
+                    band_width=args.outlier_band_width,
+                    floor=args.outlier_floor,
+                    resolved_mails=args.alarm_resolved_mails,
+                ),
+                opts=child,
+            ).alarm_arn
         notifier = SignInNotifier(
             f"{name}-sign-in-notifier",
             SignInNotifierArgs(
@@ -184,6 +206,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                     name_prefix=name_prefix,
                     namespace=namespace,
                     rule_names=rule_names,
+                    band_width=args.outlier_band_width,
                 ),
                 opts=child,
             )
@@ -270,6 +293,7 @@ class LoginMonitoring(pulumi.ComponentResource):
             "healthTopicArn": self.health_topic_arn,
             "hubLinkArn": self.hub_link_arn,
             "topSourceIpAlarmArn": self.top_source_ip_alarm_arn,
+            "outlierAlarmArn": self.outlier_alarm_arn,
             "dashboardName": self.dashboard_name,
             **(
                 {

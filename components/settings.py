@@ -61,6 +61,8 @@ LOG_RETENTION_DAYS = (
     3288,
     3653,
 )
+# Wider than this, the band would never be left: the floor alone would decide.
+MAX_BAND_WIDTH = 10
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;.]+$")
 _LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_\-/.#]{1,512}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -128,6 +130,10 @@ class LoginMonitoringArgs:
     contributor_insights: bool = True
     top_source_ip_threshold: int = 10
     account_dashboard: bool = True
+    # Anomaly band and floor on failed console sign-ins, combined in one composite alarm.
+    outlier_alarm: bool = True
+    outlier_band_width: int = 2
+    outlier_floor: int = 5
     # Athena workgroup, results bucket and Glue table over this stack's trail bucket, for backtests.
     backtest_athena: bool = False
 
@@ -236,6 +242,13 @@ def _check(args: LoginMonitoringArgs):
     yield from _check_risk(args)
     if args.top_source_ip_threshold < 1:
         yield "topSourceIpThreshold", f"must be at least 1, got {args.top_source_ip_threshold}"
+    if not 1 <= args.outlier_band_width <= MAX_BAND_WIDTH:
+        yield (
+            "outlierBandWidth",
+            f"must be between 1 and {MAX_BAND_WIDTH} standard deviations, got {args.outlier_band_width}",
+        )
+    if args.outlier_floor < 1:
+        yield "outlierFloor", f"must be at least 1 failed sign-in, got {args.outlier_floor}"
     if args.notify_on not in NOTIFY_POLICIES:
         yield "notifyOn", f"must be one of {', '.join(NOTIFY_POLICIES)}, got {args.notify_on!r}"
     if not 0 <= args.mail_quiet_minutes <= MAX_QUIET_MINUTES:
@@ -376,6 +389,9 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "contributorInsights": ("contributor_insights", _parse_bool, "true or false"),
     "topSourceIpThreshold": ("top_source_ip_threshold", _parse_int, "a whole number"),
     "accountDashboard": ("account_dashboard", _parse_bool, "true or false"),
+    "outlierAlarm": ("outlier_alarm", _parse_bool, "true or false"),
+    "outlierBandWidth": ("outlier_band_width", _parse_int, "a whole number"),
+    "outlierFloor": ("outlier_floor", _parse_int, "a whole number"),
     "backtestAthena": ("backtest_athena", _parse_bool, "true or false"),
 }
 CONFIG_KEYS = tuple(_KEYS)

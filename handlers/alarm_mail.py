@@ -29,6 +29,8 @@ class DetectionInfo:
     severity: str
     pattern: str
     references: tuple[str, ...] = ()
+    # An alarm without evaluated datapoints of its own (a composite) lists the events this far back.
+    lookback_seconds: int = 0
 
     @classmethod
     def from_json(cls, data: dict) -> DetectionInfo:
@@ -39,6 +41,7 @@ class DetectionInfo:
             severity=str(data["severity"]),
             pattern=str(data["pattern"]),
             references=tuple(str(item) for item in data.get("references", ())),
+            lookback_seconds=int(data.get("lookbackSeconds", 0)),
         )
 
 

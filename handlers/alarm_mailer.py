@@ -15,8 +15,8 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -175,6 +175,9 @@ def compose(
         return None
     if detection is None:
         return Mail(subject, render_plain_mail(change, config.zone, config.timezone))
+    if detection.lookback_seconds:
+        earliest = change.window_end - timedelta(seconds=detection.lookback_seconds)
+        change = replace(change, window_start=min(change.window_start, earliest))
     try:
         matches = list_matches(
             logs,

@@ -222,6 +222,10 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             state["name"] = name
             return f"arn:{p}:cloudwatch:{r}:{a}:alarm:{name}"
+        if typ == "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+            alarm = inputs.get("alarmName") or name
+            state["alarmName"] = alarm
+            return f"arn:{p}:cloudwatch:{r}:{a}:alarm:{alarm}"
         if typ == "aws:cloudwatch/eventRule:EventRule":
             state["name"] = name
             return f"arn:{p}:events:{r}:{a}:rule/{name}"

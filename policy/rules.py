@@ -8,6 +8,7 @@ nothing from the program it guards.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -112,13 +113,6 @@ def _log_retention(props, config) -> Iterator[str]:
         yield "the log group must have a retention period (retentionInDays)"
 
 
-def _alarm_actions(props, config) -> Iterator[str]:
-    if not props.get("alarmActions"):
-        yield "the alarm must notify someone (alarmActions)"
-    if props.get("actionsEnabled") is False:
-        yield "the alarm's actions must be enabled"
-
-
 def _topic_encrypted(props, config) -> Iterator[str]:
     if config.get("requireTopicEncryption", True) and not props.get("kmsMasterKeyId"):
         yield "the topic must be encrypted with a KMS key (kmsMasterKeyId)"
@@ -220,9 +214,6 @@ RESOURCE_RULES = (
         _log_retention,
     ),
     ResourceRule(
-        "alarms-have-actions", "Alarms notify someone.", "aws:cloudwatch/metricAlarm:MetricAlarm", _alarm_actions
-    ),
-    ResourceRule(
         "topic-encrypted",
         "Alert topics are encrypted (policy config requireTopicEncryption).",
         "aws:sns/topic:Topic",
@@ -270,10 +261,41 @@ def _alarm_watches_filter_metric(resources: list[StackResource]) -> Iterator[str
         if r.type == "aws:cloudwatch/logMetricFilter:LogMetricFilter"
     }
     for alarm in resources:
-        if alarm.type != "aws:cloudwatch/metricAlarm:MetricAlarm" or not _own_namespace(alarm.props.get("namespace")):
+        if alarm.type != _METRIC_ALARM:
             continue
-        if (alarm.props.get("namespace"), alarm.props.get("metricName")) not in published:
-            yield f"alarm {alarm.name} watches {alarm.props.get('metricName')!r}, which no metric filter publishes"
+        # The metric itself, or the metrics of its queries (an anomaly detection band alarm).
+        watched = [alarm.props] + [query.get("metric") or {} for query in alarm.props.get("metricQueries") or ()]
+        for metric in watched:
+            if not _own_namespace(metric.get("namespace")):
+                continue
+            if (metric.get("namespace"), metric.get("metricName")) not in published:
+                yield f"alarm {alarm.name} watches {metric.get('metricName')!r}, which no metric filter publishes"
+
+
+_METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+_COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+
+
+def _notifies(alarm: StackResource) -> bool:
+    return bool(alarm.props.get("alarmActions")) and alarm.props.get("actionsEnabled") is not False
+
+
+def _alarms_notify(resources: list[StackResource]) -> Iterator[str]:
+    # A metric alarm without actions of its own is fine as part of a composite alarm that notifies.
+    composed = {
+        name
+        for composite in resources
+        if composite.type == _COMPOSITE_ALARM and _notifies(composite)
+        for name in re.findall(r'ALARM\("([^"]+)"\)', str(composite.props.get("alarmRule") or ""))
+    }
+    for alarm in resources:
+        if alarm.type == _COMPOSITE_ALARM and not _notifies(alarm):
+            yield f"composite alarm {alarm.name} must notify someone (alarmActions, actions enabled)"
+        if alarm.type == _METRIC_ALARM and not _notifies(alarm) and alarm.props.get("name") not in composed:
+            yield (
+                f"alarm {alarm.name} must notify someone (alarmActions, actions enabled) or be part of a "
+                "composite alarm that does"
+            )
 
 
 def _own_namespace(namespace: Any) -> bool:
@@ -312,6 +334,7 @@ def _every_bucket_secured(resources: list[StackResource]) -> Iterator[str]:
 TAGGABLE_TYPES = (
     "aws:athena/workgroup:Workgroup",
     "aws:cloudtrail/trail:Trail",
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm",
     "aws:cloudwatch/contributorInsightRule:ContributorInsightRule",
     "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/logGroup:LogGroup",
@@ -391,6 +414,11 @@ def _encrypted_with_usable_keys(resources: list[StackResource]) -> Iterator[str]
 
 
 STACK_RULES = (
+    StackRule(
+        "alarms-have-actions",
+        "Alarms notify someone, directly or through a composite alarm that does.",
+        _alarms_notify,
+    ),
     StackRule(
         "alarm-watches-a-filter-metric",
         "Every detection alarm watches a metric some filter publishes.",

@@ -590,6 +590,7 @@ def test_stack_outputs_name_what_an_operator_needs(dev):
         "alarmMailerFailedEventsQueueUrl",
         "healthTopicArn",
         "topSourceIpAlarmArn",
+        "outlierAlarmArn",
         "dashboardName",
     }
     assert dev.outputs["healthTopicArn"] == health_topic(dev).state["arn"] != dev.outputs["alertTopicArn"]

@@ -107,3 +107,35 @@ def put_trail_events(logs, events: list[dict]) -> None:
             logStreamName=f"{ACCOUNT}_CloudTrail_{REGION}",
             logEvents=log_events[start : start + 1000],
         )
+
+
+def composite_alarm_event(name: str, children: list[str], *, changed: datetime, state: str = "ALARM") -> dict:
+    """A composite alarm's payload, shaped like AWS's documented example: no datapoints, the children instead."""
+    arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+    triggered = changed - timedelta(seconds=40)
+    reason_data = {
+        "triggeringAlarms": [
+            {"arn": arn + child, "state": {"value": "ALARM", "timestamp": _stamp(triggered)}} for child in children
+        ]
+    }
+    return {
+        "source": "aws.cloudwatch",
+        "alarmArn": arn + name,
+        "accountId": ACCOUNT,
+        "time": _stamp(changed),
+        "region": REGION,
+        "alarmData": {
+            "alarmName": name,
+            "state": {
+                "value": state,
+                "reason": f"{arn}{children[-1]} transitioned to ALARM at {triggered:%A %d %B, %Y %H:%M:%S} UTC",
+                "reasonData": json.dumps(reason_data),
+                "timestamp": _stamp(changed),
+            },
+            "previousState": {"value": "OK", "reason": "", "timestamp": _stamp(changed - timedelta(hours=1))},
+            "configuration": {
+                "alarmRule": " AND ".join(f'ALARM("{child}")' for child in children),
+                "description": "",
+            },
+        },
+    }

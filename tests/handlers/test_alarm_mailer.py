@@ -13,12 +13,20 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from components.alarm_mailer import alarm_name, detections_document
+from components.outlier_alarm import mailed_alarm, outlier_alarm_name
 from detections.catalog import CATALOG
 from detections.profiles import resolve_detections
 from handlers import alarm_mailer
 from handlers.alarm_mail import MAX_ROWS, DetectionInfo
 from handlers.alarm_mailer import MailerConfig, handle, load_detections
-from tests.handlers.alarm_events import ACCOUNT, LOG_GROUP, EnginePattern, alarm_event, put_trail_events
+from tests.handlers.alarm_events import (
+    ACCOUNT,
+    LOG_GROUP,
+    EnginePattern,
+    alarm_event,
+    composite_alarm_event,
+    put_trail_events,
+)
 from tests.handlers.moto_aws import Aws
 
 PREFIX = "login-monitoring-prod"
@@ -130,6 +138,36 @@ def test_a_burst_is_cut_at_the_row_limit_and_counted_whole(aws):
     assert "Top actors:     Assumed role: alice via role Admin (32)" in body
 
 
+def test_the_outlier_alarm_lists_the_failed_sign_ins_before_its_composite_changed(aws):
+    outlier = outlier_alarm_name(PREFIX)
+    detections = {
+        name: DetectionInfo.from_json(data)
+        for name, data in json.loads(detections_document(DEPLOYED, PREFIX, (mailed_alarm(PREFIX),))).items()
+    }
+    changed = WINDOW_START + timedelta(minutes=20)
+    failure = next(e.event for e in BY_EXAMPLE["failed-console-sign-ins"])
+    success = next(e.event for e in CATALOG_BY_ID["failed-console-sign-ins"].examples if not e.expected("recommended"))
+    records = []
+    for index, (minutes_before, template) in enumerate([(16, failure), (14, failure), (2, failure), (3, success)]):
+        record = copy.deepcopy(template)
+        record["eventTime"] = (changed - timedelta(minutes=minutes_before)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        record["eventID"] = f"outlier-{index}"
+        records.append(record)
+    put_trail_events(aws.logs, records)
+    # A composite alarm's payload has no evaluated datapoints: the mail reaches back 15 minutes.
+    event = composite_alarm_event(outlier, [f"{outlier}-band", f"{outlier}-floor"], changed=changed)
+
+    assert handle(event, config(aws), detections, aws.logs, aws.sns, sleep=lambda seconds: None) == {"mailed": 1}
+
+    (mail,) = aws.mails()
+    assert mail["Subject"] == f"[ALARM] Unusually many failed console sign-ins in {ACCOUNT}"
+    body = mail["Message"]
+    assert table_times(body) == [tokyo(records[1]), tokyo(records[2])]
+    assert "Matching events: 2\n" in body
+    assert f"Alarm:    {outlier}" in body
+
+
+CATALOG_BY_ID = {d.id: d for d in CATALOG}
 BY_EXAMPLE = {d.id: [e for e in d.examples if e.expected("recommended")] for d in CATALOG}
 
 

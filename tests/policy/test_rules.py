@@ -135,6 +135,35 @@ def test_each_weakened_variant_fails_on_its_rule(stacks, rule, resource_type, ch
     assert found and {name for name, _, _ in found} == {rule}, found
 
 
+def test_an_alarm_without_actions_passes_only_as_part_of_a_composite_that_notifies(stacks):
+    assert not violations(stacks["dev"].resources)
+    composite = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+    only_band = weaken(
+        stacks["dev"].resources,
+        composite,
+        lambda props: props.update(alarmRule=props["alarmRule"].split(" AND ")[0]),
+    )
+    found = violations(only_band)
+    assert [(name, message.split(" must ")[0]) for name, _, message in found] == [
+        ("alarms-have-actions", "alarm login-monitoring-outlier-floor")
+    ]
+    silent = violations(weaken(stacks["dev"].resources, composite, set_key(alarmActions=[])))
+    assert sorted(message.split(" must ")[0] for _, _, message in silent) == [
+        "alarm login-monitoring-outlier-band",
+        "alarm login-monitoring-outlier-floor",
+        "composite alarm login-monitoring-outlier-alarm",
+    ]
+
+
+def test_a_band_alarm_on_a_metric_no_filter_publishes_fails_the_stack_rule(stacks):
+    def typo(props):
+        props["metricQueries"][0]["metric"]["metricName"] = "ConsoleSignInFailure"
+
+    pick = lambda r: r.name == "login-monitoring-outlier-band"  # noqa: E731
+    found = violations(weaken(stacks["dev"].resources, "aws:cloudwatch/metricAlarm:MetricAlarm", typo, pick))
+    assert [name for name, _, _ in found] == ["alarm-watches-a-filter-metric"]
+
+
 def test_a_bucket_without_its_guards_fails_the_stack_rule(stacks):
     weakened = [
         r for r in stacks["dev"].resources if r.type != "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
