@@ -7,8 +7,9 @@ matched something come back to Python, where the existing alarm simulator and th
 code turn them into the same report.
 
 Anything DuckDB cannot read exactly like replay/readers.py (other formats such as lookup-events
-output, invalid JSON, a value that is not an event) is read by replay/readers.py instead and handed
-to DuckDB as JSON Lines, so the report is the same whichever engine runs.
+output, invalid JSON, a value that is not an event, a record without eventTime or eventName) is read
+by replay/readers.py instead and handed to DuckDB as JSON Lines, so the report is the same whichever
+engine runs.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from backtest.duckdb_query import flags_select
 from detections.pattern import compile_pattern
 from handlers.signin_events import subscription_filter_pattern
 from replay.core import Replay
-from replay.readers import Problem, read_events
+from replay.readers import REQUIRED_FIELDS, Problem, read_events
 
 _RECORDS_START = re.compile(r'^\s*\{\s*"Records"\s*:\s*\[')
 _SNIFF_BYTES = 1 << 16
@@ -226,8 +227,11 @@ class DuckDBReplay:
     def _evaluate(self, connection, files, inputs: _Inputs, folder: Path) -> set[int]:
         """Evaluate every event into the table `evaluated`; return files that need the Python reader."""
         carried = ["file", "position", "odd", "document_end", "body"]
+        # A record without eventTime or eventName is not an event: the Python reader reports its file.
+        not_event = " OR ".join(f"coalesce(json_type(doc -> '$.{name}'), 'NULL') = 'NULL'" for name in REQUIRED_FIELDS)
         source = f"""SELECT file, position, doc, doc::VARCHAR AS body, doc IS NULL AS document_end,
-                        odd_file OR NOT starts_with(ltrim(doc::VARCHAR), '{{') AS odd
+                        odd_file OR NOT starts_with(ltrim(doc::VARCHAR), '{{')
+                        OR (doc IS NOT NULL AND ({not_event})) AS odd
                      FROM ({self._sources(files, inputs, folder)})"""
         raw = {"event_id": ("eventID",), "event_time": ("eventTime",)}
         flags = flags_select(exp.to_table("source_rows"), "doc", carried, self.patterns, raw)

@@ -3,23 +3,29 @@
     python -m replay --stack dev replay/sample/history
     python -m replay --stack prod --format json ~/cloudtrail-logs/ > report.json
     python -m replay --stack prod --engine duckdb ~/cloudtrail-logs/
+    python -m replay --stack prod --since 2024-05-01T09:00Z --until 2024-05-02 --detection root-account-usage ...
 
-Exit status: 0 replayed, 1 nothing could be read, 2 configuration error.
+Exit status: 0 replayed, 1 nothing could be read, 2 configuration or usage error (a path that does not
+exist, a time that is not ISO 8601, a detection the stack does not have).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from backtest.duckdb_engine import replay_files
 from components.settings import SettingsError, load_settings
+from detections.catalog import CATALOG
+from detections.profiles import EnabledDetection
 from handlers.risk import RiskSettings
 from offline import cli
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
-from replay.core import Replay
+from replay.core import Replay, Window
 from replay.readers import Problem, input_files, read_events
 from replay.report import render_json, render_text
 
@@ -66,6 +72,39 @@ def _replay_in_python(replay: Replay, files: list[Path], problems: list[Problem]
     return files_read
 
 
+def _time(text: str) -> datetime:
+    """An ISO 8601 date or time; without an offset it is UTC."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date or time such as 2024-05-01 or 2024-05-01T09:30:00Z"
+        ) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def select_detections(
+    enabled: list[EnabledDetection], wanted: list[str], stack: str, profile: str
+) -> tuple[list[EnabledDetection], list[str]]:
+    """The stack's detections named by --detection (all when none is), and a message per unusable name."""
+    if not wanted:
+        return enabled, []
+    by_id = {item.id: item for item in enabled}
+    catalog_ids = sorted(detection.id for detection in CATALOG)
+    problems = []
+    for name in dict.fromkeys(wanted):
+        if name in by_id:
+            continue
+        if name in catalog_ids:
+            problems.append(f"--detection {name}: not enabled in stack {stack} (profile {profile})")
+            continue
+        close = difflib.get_close_matches(name, sorted(by_id), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else f"the stack's detections: {', '.join(sorted(by_id))}"
+        problems.append(f"--detection {name}: unknown detection; {hint}")
+    chosen = set(wanted)
+    return [item for item in enabled if item.id in chosen], problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m replay", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders of CloudTrail history")
@@ -81,7 +120,20 @@ def main(argv: list[str] | None = None) -> int:
         default="python",
         help="python: the pattern engine, one core; duckdb: the same detections as SQL on every core",
     )
+    parser.add_argument("--since", type=_time, help="replay events at or after this time (ISO 8601; UTC by default)")
+    parser.add_argument("--until", type=_time, help="replay events before this time (ISO 8601; UTC by default)")
+    parser.add_argument(
+        "--detection", action="append", default=[], metavar="ID", help="replay only this detection (repeatable)"
+    )
     options = parser.parse_args(argv)
+    if options.since and options.until and options.since >= options.until:
+        print(f"error: --since {_iso(options.since)} is not before --until {_iso(options.until)}", file=sys.stderr)
+        return 2
+    missing = [path for path in options.paths if not path.exists()]
+    if missing:
+        for path in missing:
+            print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return 2
 
     try:
         config = load_stack_config(options.stack, options.project_dir)
@@ -94,11 +146,21 @@ def main(argv: list[str] | None = None) -> int:
             f"error: stack {options.stack} is a hub: it deploys no detections; replay a member stack", file=sys.stderr
         )
         return 2
+    detections, unusable = select_detections(
+        settings.detections, options.detection, options.stack, settings.detection_profile
+    )
+    if unusable:
+        for message in unusable:
+            print(f"error: {message}", file=sys.stderr)
+        return 2
 
     problems: list[Problem] = []
     files = input_files(options.paths, problems.append)
+    window = Window(options.since, options.until)
     replay = Replay(
-        settings.detections,
+        detections,
+        window=window,
+        alarm_resolved_mails=settings.alarm_resolved_mails,
         notify_on=settings.notify_on,
         timezone=settings.display_timezone,
         report=problems.append,
@@ -124,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         "files": len(files),
         "filesRead": files_read,
         "notifyOn": settings.notify_on,
+        "alarmResolvedMails": settings.alarm_resolved_mails,
+        "since": _iso(options.since),
+        "until": _iso(options.until),
     }
     if options.format == "json":
         print(json.dumps(render_json(result, replay.detections, context), indent=2, ensure_ascii=False))
@@ -133,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no CloudTrail event could be read from the given paths", file=sys.stderr)
         return 1
     return 0
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,8 @@ from handlers.risk import RiskSettings, Sighting, assess, earlier, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_event_time, parse_signin_event
 from handlers.signin_events import subscription_filter_pattern
 from replay.readers import Problem
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,28 @@ class Mail:
     body: str
 
 
+@dataclass(frozen=True)
+class Window:
+    """The time range a replay looks at: since <= eventTime < until (either end open when None)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __bool__(self) -> bool:
+        return self.since is not None or self.until is not None
+
+
+@dataclass(frozen=True)
+class DetectionSummary:
+    """What one detection did over the replay: the events it matched and the mails they led to."""
+
+    matches: int
+    alarms_fired: int  # OK -> ALARM transitions
+    alarm_mails: int  # the alarm mailer's mails: one per ALARM, one per OK with alarmResolvedMails
+    sign_in_mails: int  # notifier mails for events this detection also matched
+    event_ids: list[str]  # matched events in time order (events without an eventID are not listed)
+
+
 @dataclass
 class ReplayResult:
     events: int
@@ -42,6 +66,8 @@ class ReplayResult:
     transitions: list[Transition]
     mails: list[Mail]
     problems: list[Problem] = field(default_factory=list)
+    summaries: dict[str, DetectionSummary] = field(default_factory=dict)
+    outside_window: int = 0  # matching events and sign-ins left out by the window
 
 
 class _Timeline:
@@ -70,10 +96,16 @@ class Replay:
         timezone: str = "UTC",
         report: Callable[[Problem], None] | None = None,
         risk: RiskSettings | None = None,
+        window: Window | None = None,
+        alarm_resolved_mails: bool = False,
     ) -> None:
         self.detections = list(detections)
         self.simulators = [AlarmSimulator(item.alarm) for item in self.detections]
         self.matches = [0] * len(self.detections)
+        self.matched_ids: list[list[tuple[datetime | None, str]]] = [[] for _ in self.detections]
+        self.window = window or Window()
+        self.alarm_resolved_mails = alarm_resolved_mails
+        self.outside_window = 0
         self.notify_on = notify_on
         self.timezone = timezone
         self.zone = ZoneInfo(timezone)
@@ -128,27 +160,42 @@ class Replay:
 
     def record(self, event: dict[str, Any], matched: Sequence[int], signin: bool) -> None:
         """Account for one new event whose matches are already known (detection positions, sign-in)."""
-        if matched:
-            # One event often matches several detections: read its time once.
-            when = self._time_of(event)
-            for position in matched:
-                self.matches[position] += 1
-                if when is not None:
-                    self.simulators[position].add(when.timestamp())
+        # One event often matches several detections: read its time once.
+        when = self._time_of(event) if matched or (signin and self.window) else None
+        if self.window and not self._in_window(when):
+            if signin and when is not None and self.window.since is not None and when < self.window.since:
+                self._mail(event)  # before the window: no mail, but the history the notifier would know
+            return
+        event_id = event.get("eventID")
+        for position in matched:
+            self.matches[position] += 1
+            if isinstance(event_id, str):
+                self.matched_ids[position].append((when, event_id))
+            if when is not None:
+                self.simulators[position].add(when.timestamp())
         if signin:
             self._mail(event)
+
+    def _in_window(self, when: datetime | None) -> bool:
+        window = self.window
+        inside = when is not None
+        if inside and window.since is not None:
+            inside = when >= window.since
+        if inside and window.until is not None:
+            inside = when < window.until
+        if not inside:
+            self.outside_window += 1
+        return inside
 
     def _time_of(self, event: dict) -> datetime | None:
         try:
             return parse_event_time(event.get("eventTime"))
         except ValueError:
-            self.report(
-                Problem(
-                    f"event {event.get('eventID', '?')}",
-                    None,
-                    "has no usable eventTime; counted but left out of the alarm simulation",
-                )
-            )
+            if self.window:
+                left_out = "left out: --since/--until cannot place it"
+            else:
+                left_out = "counted but left out of the alarm simulation"
+            self.report(Problem(f"event {event.get('eventID', '?')}", None, f"has no usable eventTime; {left_out}"))
             return None
 
     def _mail(self, event: dict) -> None:
@@ -175,6 +222,8 @@ class Replay:
             )
             mine.add(me)
             from_ip.add(me)
+            if self.window.since is not None and record.event_time < self.window.since:
+                continue  # history only
             if reasons:
                 record = replace(record, history_reasons=reasons)
             if wants_mail(record, self.notify_on):
@@ -196,10 +245,36 @@ class Replay:
             for change in simulator.transitions()
         ]
         transitions.sort(key=lambda t: (t.change.time, t.detection_id))
+        mails = sorted(self.mails, key=lambda mail: (mail.time, mail.event_id))
         return ReplayResult(
             events=self.events,
             duplicates=self.duplicates,
             matches={item.id: count for item, count in zip(self.detections, self.matches, strict=True)},
             transitions=transitions,
-            mails=sorted(self.mails, key=lambda mail: (mail.time, mail.event_id)),
+            mails=mails,
+            summaries=self._summaries(transitions, mails),
+            outside_window=self.outside_window,
         )
+
+    def _summaries(self, transitions: list[Transition], mails: list[Mail]) -> dict[str, DetectionSummary]:
+        mailed = {mail.event_id for mail in mails}
+        fired: dict[str, int] = {}
+        alarm_mails: dict[str, int] = {}
+        for transition in transitions:
+            to_alarm = transition.change.new == "ALARM"
+            fired[transition.detection_id] = fired.get(transition.detection_id, 0) + to_alarm
+            if to_alarm or (transition.change.new == "OK" and self.alarm_resolved_mails):
+                alarm_mails[transition.detection_id] = alarm_mails.get(transition.detection_id, 0) + 1
+        summaries = {}
+        for item, count, matched in zip(self.detections, self.matches, self.matched_ids, strict=True):
+            # Time order as the mails are; an event without a usable time sorts first.
+            ordered = sorted(matched, key=lambda pair: (pair[0] is not None, pair[0] or _EPOCH, pair[1]))
+            ids = [event_id for _, event_id in ordered]
+            summaries[item.id] = DetectionSummary(
+                matches=count,
+                alarms_fired=fired.get(item.id, 0),
+                alarm_mails=alarm_mails.get(item.id, 0),
+                sign_in_mails=sum(event_id in mailed for event_id in ids),
+                event_ids=ids,
+            )
+        return summaries

@@ -7,7 +7,9 @@
   and S3 exports (`<timestamp> <message>` per line)
 
 Files or folders (recursively). A file or line that cannot be read becomes a Problem naming
-the file (and line); everything else is still read.
+the file (and line); everything else is still read. Records that are not CloudTrail events (no
+eventTime or no eventName: a config snapshot, a digest, some other log) are left out with one
+Problem per file saying how many and where the first one is.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any, TextIO
 
 _EXPORT_LINE = re.compile(r"^\d{4}-\d\d-\d\dT[0-9:.]+Z? ")
 _CONTAINERS = ("Records", "Events", "events")
+# Every CloudTrail event has these; a record without them is something else that landed in the folder.
+REQUIRED_FIELDS = ("eventTime", "eventName")
 
 
 @dataclass(frozen=True)
@@ -49,18 +53,39 @@ def input_files(paths: Iterable[Path], report: Callable[[Problem], None]) -> lis
     return found
 
 
+def missing_fields(record: dict[str, Any]) -> list[str]:
+    """The fields every CloudTrail event has that `record` lacks (absent or null)."""
+    return [name for name in REQUIRED_FIELDS if record.get(name) is None]
+
+
 def read_events(path: Path, report: Callable[[Problem], None]) -> Iterator[dict[str, Any]]:
     """Every CloudTrail event in one file, in file order."""
     source = str(path)
+    rejected = 0
+    first: tuple[int | str, list[str]] | None = None
     try:
         with _open_text(path) as handle:
-            yield from _events_in(handle, source, report)
+            for where, event in _events_in(handle, source, report):
+                missing = missing_fields(event)
+                if not missing:
+                    yield event
+                    continue
+                rejected += 1
+                first = first or (where, missing)
     except OSError as error:
         report(Problem(source, None, f"cannot be read: {error.strerror or error}"))
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:
         report(Problem(source, None, f"is not a valid gzip file: {error}"))
     except UnicodeDecodeError:
         report(Problem(source, None, "is not UTF-8 text"))
+    if first is not None:
+        report(_not_events(source, rejected, *first))
+
+
+def _not_events(source: str, count: int, where: int | str, missing: list[str]) -> Problem:
+    line, label = (where, "") if isinstance(where, int) else (None, f" ({where})")
+    records = "1 record is not a CloudTrail event" if count == 1 else f"{count:,} records are not CloudTrail events"
+    return Problem(source, line, f"{records}, left out: the first{label} has no {' and no '.join(missing)}")
 
 
 def _open_text(path: Path) -> TextIO:
@@ -71,7 +96,8 @@ def _open_text(path: Path) -> TextIO:
     return path.open("r", encoding="utf-8")
 
 
-def _events_in(handle: TextIO, source: str, report: Callable[[Problem], None]) -> Iterator[dict[str, Any]]:
+def _events_in(handle: TextIO, source: str, report: Callable[[Problem], None]) -> Iterator[tuple[int | str, dict]]:
+    """(line number or position in the document, event) for every object the file holds."""
     first = handle.readline()
     line_number = 1
     while first and not first.strip():
@@ -118,7 +144,7 @@ def _numbered_lines(first: str, first_number: int, handle: TextIO) -> Iterator[t
             yield number, line
 
 
-def _json_lines(first: str, first_number: int, handle: TextIO, source: str, report) -> Iterator[dict]:
+def _json_lines(first: str, first_number: int, handle: TextIO, source: str, report) -> Iterator[tuple[int, dict]]:
     for number, line in _numbered_lines(first, first_number, handle):
         try:
             event = json.loads(line)
@@ -126,20 +152,20 @@ def _json_lines(first: str, first_number: int, handle: TextIO, source: str, repo
             report(Problem(source, number, f"not valid JSON: {getattr(error, 'msg', error)}"))
             continue
         if isinstance(event, dict):
-            yield event
+            yield number, event
         else:
             report(Problem(source, number, "a JSON value that is not an event object"))
 
 
-def _export_lines(first: str, first_number: int, handle: TextIO, source: str, report) -> Iterator[dict]:
+def _export_lines(first: str, first_number: int, handle: TextIO, source: str, report) -> Iterator[tuple[int, dict]]:
     for number, line in _numbered_lines(first, first_number, handle):
         _, _, message = line.partition(" ")
         event = _decode_message(message, source, number, report)
         if event is not None:
-            yield event
+            yield number, event
 
 
-def _container(document: Any, source: str, report) -> Iterator[dict]:
+def _container(document: Any, source: str, report) -> Iterator[tuple[str, dict]]:
     if isinstance(document, list):
         items, key = document, None
     elif isinstance(document, dict) and any(key in document for key in _CONTAINERS):
@@ -149,7 +175,7 @@ def _container(document: Any, source: str, report) -> Iterator[dict]:
             report(Problem(source, None, f"'{key}' is not a list"))
             return
     elif isinstance(document, dict) and "eventName" in document:
-        yield document
+        yield "the document", document
         return
     else:
         report(Problem(source, None, "holds no CloudTrail events (expected Records, Events or events)"))
@@ -167,7 +193,7 @@ def _container(document: Any, source: str, report) -> Iterator[dict]:
             if event is None:
                 report(Problem(source, None, f"{label} is not an event object"))
         if event is not None:
-            yield event
+            yield label, event
 
 
 def _decode_message(text: Any, source: str, line: int | None, report, label: str = "") -> dict | None:

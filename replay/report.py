@@ -6,7 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from detections.profiles import EnabledDetection
-from replay.core import ReplayResult
+from replay.core import DetectionSummary, ReplayResult
+
+
+def _summary(result: ReplayResult, detection_id: str) -> DetectionSummary:
+    # A result built by hand (or by an older caller) may carry no summaries: matches only.
+    return result.summaries.get(detection_id) or DetectionSummary(result.matches[detection_id], 0, 0, 0, [])
 
 
 def render_json(result: ReplayResult, detections: Sequence[EnabledDetection], context: dict) -> dict[str, Any]:
@@ -14,6 +19,8 @@ def render_json(result: ReplayResult, detections: Sequence[EnabledDetection], co
         **context,
         "events": result.events,
         "duplicatesSkipped": result.duplicates,
+        "outsideWindow": result.outside_window,
+        "signInMails": len(result.mails),
         "detections": [
             {
                 "id": item.id,
@@ -21,6 +28,10 @@ def render_json(result: ReplayResult, detections: Sequence[EnabledDetection], co
                 "severity": item.detection.severity,
                 "securityHub": item.detection.security_hub,
                 "matches": result.matches[item.id],
+                "alarmsFired": _summary(result, item.id).alarms_fired,
+                "alarmMails": _summary(result, item.id).alarm_mails,
+                "signInMails": _summary(result, item.id).sign_in_mails,
+                "eventIds": _summary(result, item.id).event_ids,
                 "alarm": {
                     "statistic": item.alarm.statistic,
                     "period": item.alarm.period,
@@ -61,12 +72,27 @@ def render_text(result: ReplayResult, detections: Sequence[EnabledDetection], co
         f"Replay for stack {context['stack']} (profile {context['profile']}): {result.events:,} events from "
         f"{context['filesRead']} of {context['files']} files; {result.duplicates:,} duplicates skipped; "
         f"{len(result.problems)} problems",
-        "",
-        "Detections (matching events):",
     ]
+    since, until = context.get("since"), context.get("until")
+    if since or until:
+        lines.append(
+            f"Window: {since or 'the start'} to {until or 'the end'} (end excluded); "
+            f"{result.outside_window:,} matching events and sign-ins outside it left out"
+        )
     width = max((len(item.id) for item in detections), default=10)
+    lines += [
+        "",
+        "Detections (alarm mails: one per ALARM"
+        + (", one per OK" if context.get("alarmResolvedMails") else "")
+        + "; sign-in mails: for events the detection matched):",
+        f"  {'':<{width}}  {'matches':>8}  {'alarms':>6}  {'alarm mails':>11}  {'sign-in mails':>13}",
+    ]
     for item in detections:
-        lines.append(f"  {item.id:<{width}}  {result.matches[item.id]:>8,}  {item.detection.title}")
+        summary = _summary(result, item.id)
+        lines.append(
+            f"  {item.id:<{width}}  {summary.matches:>8,}  {summary.alarms_fired:>6,}  {summary.alarm_mails:>11,}  "
+            f"{summary.sign_in_mails:>13,}  {item.detection.title}"
+        )
     lines += ["", "Alarm state changes, as CloudWatch would evaluate them:"]
     if not result.transitions:
         lines.append("  none")

@@ -50,6 +50,17 @@ def test_the_sample_under_the_cis_profile(tmp_path, capsys):
     assert result["profile"] == "cis"
 
 
+def test_since_until_and_detection_are_honoured_alike(capsys):
+    result = assert_same_report(
+        capsys,
+        str(SAMPLE),
+        *("--since", "2024-05-01T10:30Z", "--until", "2024-05-01T14:30Z"),
+        *("--detection", "failed-console-sign-ins", "--detection", "security-group-changes"),
+    )
+    assert [item["id"] for item in result["detections"]] == ["security-group-changes", "failed-console-sign-ins"]
+    assert result["outsideWindow"] > 0 and result["detections"][1]["eventIds"]
+
+
 def test_overlapping_inputs_keep_the_first_copy_of_each_event(capsys):
     result = assert_same_report(capsys, str(SAMPLE), str(SAMPLE / "cis-changes.jsonl"))
     assert result["duplicatesSkipped"] == 7
@@ -90,9 +101,22 @@ def test_unusual_and_broken_inputs_are_reported_alike(tmp_path, capsys):
     (tmp_path / "h-empty.json").write_text("")
     (tmp_path / "i-broken.json.gz").write_bytes(b"\x1f\x8bnot really")
     (tmp_path / "j-no-id.jsonl").write_text(json.dumps({**denied, "eventID": None}) + "\n" + json.dumps(denied) + "\n")
-    result = assert_same_report(capsys, str(tmp_path), str(tmp_path / "missing"))
-    assert len(result["problems"]) >= 8
+    not_an_event = {"configurationItem": {"resourceType": "AWS::S3::Bucket"}, "eventID": "config-1"}
+    write_records(
+        tmp_path / "k-not-events.json.gz", [not_an_event, {**stop, "eventID": "stop-3"}, {**stop, "eventTime": None}]
+    )
+    result = assert_same_report(capsys, str(tmp_path))
+    assert len(result["problems"]) >= 9
     assert result["filesRead"] < result["files"]
+    assert "2 records are not CloudTrail events" in next(
+        p["message"] for p in result["problems"] if "k-not" in p["source"]
+    )
+
+
+def test_a_missing_path_is_an_error_on_both_engines(capsys):
+    for engine in ("python", "duckdb"):
+        code, out, err = report(capsys, engine, str(SAMPLE), "no-such-history")
+        assert (code, out) == (2, "") and "no-such-history: no such file or folder" in err
 
 
 def test_nothing_readable_exits_non_zero_on_duckdb_too(tmp_path, capsys):

@@ -144,3 +144,34 @@ def test_invalid_json_reports_the_line(tmp_path):
     path.write_text('{\n  "Records": [\n    {"eventID": "a"},\n    {"eventID": \n  ]\n}\n')
     _, problems = read(path)
     assert problems[0].line == 5
+
+
+def test_records_that_are_not_cloudtrail_events_get_one_line_per_file_and_the_events_are_kept(tmp_path):
+    digest = {"awsAccountId": "111122223333", "digestStartTime": "2024-05-01T10:00:00Z", "eventID": "digest"}
+    no_time = {**B, "eventID": "no-time", "eventTime": None}
+    trail = tmp_path / "trail.json"
+    trail.write_text(json.dumps({"Records": [A, digest, B, no_time]}))
+    lines = tmp_path / "events.jsonl"
+    lines.write_text("\n".join([json.dumps(A), "", json.dumps({"message": "hello"}), json.dumps(B)]) + "\n")
+
+    assert read(trail) == (
+        ["a", "b"],
+        [
+            Problem(
+                str(trail),
+                None,
+                "2 records are not CloudTrail events, left out: the first (Records[1]) has no eventTime and no "
+                "eventName",
+            )
+        ],
+    )
+    assert read(lines) == (
+        ["a", "b"],
+        [
+            Problem(
+                str(lines),
+                3,
+                "1 record is not a CloudTrail event, left out: the first has no eventTime and no eventName",
+            )
+        ],
+    )

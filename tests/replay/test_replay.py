@@ -121,7 +121,12 @@ def test_nothing_readable_exits_non_zero(tmp_path, capsys):
     (tmp_path / "junk.txt").write_text("nothing to see\n")
     assert main([str(tmp_path)]) == 1
     assert "no CloudTrail event could be read" in capsys.readouterr().err
-    assert main([str(tmp_path / "nope")]) == 1
+
+
+def test_a_path_that_does_not_exist_is_an_error_not_an_empty_report(tmp_path, capsys):
+    assert main([str(SAMPLE), str(tmp_path / "nope")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == f"error: {tmp_path / 'nope'}: no such file or folder\n"
 
 
 def test_bad_stack_config_exits_2_naming_the_key(capsys):
@@ -185,3 +190,107 @@ def test_replay_gives_sign_ins_the_notifiers_history_reasons_whatever_the_input_
         quiet.feed(event)
     (mail,) = quiet.result().mails
     assert "(impossible travel)" in mail.subject and "new country" not in mail.body
+
+
+def test_each_detection_says_what_it_fired_and_mailed_and_which_events_it_matched(capsys):
+    _, report = run_json(capsys, "--stack", "dev", str(SAMPLE))
+    by_id = {item["id"]: item for item in report["detections"]}
+    failed = by_id["failed-console-sign-ins"]
+    # Two bursts fire the alarm twice; without alarmResolvedMails only ALARM is mailed; each failure is mailed.
+    assert (failed["alarmsFired"], failed["alarmMails"], failed["signInMails"]) == (2, 2, 20)
+    assert len(failed["eventIds"]) == len(set(failed["eventIds"])) == 20
+    mail_times = {mail["eventId"]: mail["time"] for mail in report["mails"]}
+    assert [mail_times[event_id] for event_id in failed["eventIds"]] == sorted(
+        mail_times[i] for i in failed["eventIds"]
+    )
+    trail = by_id["cloudtrail-changes"]
+    assert (trail["matches"], trail["alarmsFired"], trail["alarmMails"], trail["signInMails"]) == (1, 1, 1, 0)
+    assert by_id["iam-policy-changes"]["eventIds"] == [] and report["signInMails"] == 25
+    main(["--stack", "dev", "--max-mails", "0", str(SAMPLE)])
+    row = "  failed-console-sign-ins                    20       2            2             20  Repeated"
+    assert row in capsys.readouterr().out
+
+
+def test_resolved_mails_count_as_alarm_mails(tmp_path, capsys):
+    project = tmp_path
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (project / name).write_text((Path(generate.__file__).parents[2] / name).read_text())
+    (project / "Pulumi.resolved.yaml").write_text(
+        "config:\n  login-monitoring:alertEmails: [sec@example.com]\n  login-monitoring:alarmResolvedMails: true\n"
+    )
+    _, report = run_json(capsys, "--stack", "resolved", "--project-dir", str(project), str(SAMPLE))
+    failed = next(item for item in report["detections"] if item["id"] == "failed-console-sign-ins")
+    assert (failed["alarmsFired"], failed["alarmMails"]) == (2, 4)
+
+
+def test_since_and_until_keep_the_events_inside_and_say_how_many_were_left_out(capsys):
+    code, report = run_json(capsys, str(SAMPLE), "--since", "2024-05-01T10:30:00Z", "--until", "2024-05-01 14:30+00:00")
+    assert code == 0 and (report["since"], report["until"]) == ("2024-05-01T10:30:00Z", "2024-05-01T14:30:00Z")
+    assert [t for t in report["transitions"] if t["time"] < "2024-05-01T10:30" or t["time"] >= "2024-05-01T14:31"] == []
+    assert ("2024-05-01T11:06:00Z", "failed-console-sign-ins") in {
+        (t["time"], t["detection"]) for t in report["transitions"]
+    }
+    assert all("2024-05-01T10:30:00Z" <= mail["time"] < "2024-05-01T14:30:00Z" for mail in report["mails"])
+    matches = {item["id"]: item["matches"] for item in report["detections"]}
+    assert matches["failed-console-sign-ins"] == 11 and report["events"] == 212 and report["outsideWindow"] > 0
+    # A time zone offset is honoured: 19:30 in Tokyo is 10:30 UTC.
+    assert (
+        run_json(capsys, str(SAMPLE), "--since", "2024-05-01T19:30:00+09:00", "--until", "2024-05-01T14:30Z")[1]
+        == report
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--since", "yesterday"), ("--until", "2024-05-32"), ("--since", "10:30")]
+)
+def test_a_time_that_is_not_iso_8601_is_a_usage_error_naming_the_option(capsys, option, value):
+    with pytest.raises(SystemExit) as stopped:
+        main([option, value, str(SAMPLE)])
+    assert stopped.value.code == 2
+    assert f"argument {option}: {value!r} is not an ISO 8601 date or time" in capsys.readouterr().err
+
+
+def test_since_must_be_before_until(capsys):
+    assert main(["--since", "2024-05-02", "--until", "2024-05-01T23:59Z", str(SAMPLE)]) == 2
+    assert "error: --since 2024-05-02T00:00:00Z is not before --until 2024-05-01T23:59:00Z" in capsys.readouterr().err
+
+
+def test_sign_ins_before_since_are_history_not_mails():
+    from handlers.signin import parse_event_time
+    from replay.core import Window
+    from tests.handlers.signins import GERMANY, JAPAN, sign_in
+
+    replay = Replay(
+        resolve_detections("recommended", ()), window=Window(since=parse_event_time("2024-05-01T10:30:00Z"))
+    )
+    for event in (sign_in("tokyo", "10:00", JAPAN), sign_in("berlin", "10:40", GERMANY)):
+        replay.feed(event)
+    result = replay.result()
+    (mail,) = result.mails
+    assert mail.event_id == "berlin" and "impossible travel" in mail.body
+    assert result.outside_window == 1
+
+
+def test_detection_limits_the_replay_to_the_named_detections(capsys):
+    code, report = run_json(
+        capsys, str(SAMPLE), "--detection", "root-console-sign-in", "--detection", "cloudtrail-changes"
+    )
+    assert code == 0
+    assert [item["id"] for item in report["detections"]] == ["cloudtrail-changes", "root-console-sign-in"]
+    assert {t["detection"] for t in report["transitions"]} == {"cloudtrail-changes", "root-console-sign-in"}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "root-console-signin",
+            "--detection root-console-signin: unknown detection; did you mean root-console-sign-in?",
+        ),
+        ("console-authentication-failures", "--detection console-authentication-failures: not enabled in stack dev"),
+    ],
+)
+def test_a_detection_the_stack_does_not_have_is_an_error(capsys, name, message):
+    assert main(["--detection", name, str(SAMPLE)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and message in captured.err
