@@ -301,5 +301,10 @@ def _before(options: argparse.Namespace) -> tuple[str, dict]:
     raise StackConfigError(f"--diff {options.diff}: no such file, and no stack of that name")
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The installed `login-monitoring-plan` command."""
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -14,7 +14,22 @@ from typing import Any
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The folder holding Pulumi.yaml that the commands read by default.
+
+    Run from a clone (or an editable install) it is the clone, wherever the command is started. An
+    installed copy has no Pulumi.yaml beside it, so, like the pulumi CLI, it takes the nearest folder
+    holding one from the current directory upwards (or the current directory, whose error then names it).
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "Pulumi.yaml").is_file():
+        return checkout
+    here = (start or Path.cwd()).resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / "Pulumi.yaml").is_file()), here)
+
+
+PROJECT_DIR = find_project_dir()
 
 
 class StackConfigError(Exception):
@@ -34,6 +49,8 @@ class StackConfig:
 def load_stack_config(
     stack: str, project_dir: Path = PROJECT_DIR, overrides: dict[str, Any] | None = None
 ) -> StackConfig:
+    if not (project_dir / "Pulumi.yaml").is_file():
+        raise StackConfigError(f"no Pulumi.yaml in {project_dir}: run in the project's folder or pass --project-dir")
     project_file = _read_yaml(project_dir / "Pulumi.yaml")
     project = project_file.get("name")
     if not isinstance(project, str):

@@ -204,5 +204,10 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The installed `login-monitoring-replay` command."""
     cli.run(main)
+
+
+if __name__ == "__main__":
+    run()
