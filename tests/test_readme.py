@@ -71,3 +71,19 @@ def test_deploying_copies_the_example_before_stack_init_and_replaces_its_recipie
     deploying = README.split("## Deploying", 1)[1].split("```", 2)[1]
     assert deploying.index("cp Pulumi.dev.yaml Pulumi.prod.yaml") < deploying.index("pulumi stack init prod")
     assert deploying.index("pulumi config rm login-monitoring:alertEmails") < deploying.index("alertEmails[0]")
+
+
+def test_the_type_error_the_readme_quotes_is_what_the_offline_plan_prints(tmp_path, capsys):
+    from offline.plan import main
+
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        "config:\n  login-monitoring:alertEmails: [sec@example.com]\n  login-monitoring:failedSignInThreshold: five\n"
+    )
+    assert main(["--project-dir", str(tmp_path), "prod"]) == 2
+    quoted = README.split("The offline plan has no CLI, so", 1)[1].split("```text\n", 1)[1].split("\n```", 1)[0]
+    assert capsys.readouterr().err.strip() == quoted
+    # The CLI's own message names the key as Pulumi.yaml declares it, with the declared type.
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]["failedSignInThreshold"]
+    assert f"configuration key 'failedSignInThreshold' must be of type '{declared['type']}'" in README
