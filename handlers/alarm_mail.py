@@ -219,11 +219,20 @@ def render_plain_mail(change: AlarmChange, zone: tzinfo, zone_name: str, note: s
 
 
 def _links(change: AlarmChange, rows: Sequence[Row], log_group: str) -> list[str]:
+    return [f"  {label}: {url}" for label, url in links(change, rows, log_group)]
+
+
+def links(change: AlarmChange, rows: Sequence[Row], log_group: str = "") -> list[tuple[str, str]]:
+    """Where to look closer, as (label, URL): the mail lists them, a chat card offers them as next steps."""
     return [
-        f"  CloudTrail event history ({change.region}): {cloudtrail_link(change)}",
-        f"  Logs Insights, this window: {insights_link(change, rows, log_group)}",
-        f"  The alarm: {alarm_link(change)}",
+        (f"CloudTrail event history ({change.region})", cloudtrail_link(change)),
+        ("Logs Insights, this window", insights_link(change, rows, log_group)),
+        ("The alarm", alarm_link(change)),
     ]
+
+
+def detection_links(change: AlarmChange, matches: Matches, log_group: str = "") -> list[tuple[str, str]]:
+    return links(change, [to_row(raw) for raw in matches.events], log_group)
 
 
 def _console(region: str) -> str:

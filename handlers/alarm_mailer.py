@@ -27,11 +27,14 @@ from handlers.alarm_event import AlarmChange, NotAnAlarmEvent, parse_alarm_event
 from handlers.alarm_mail import (
     DetectionInfo,
     Matches,
+    alarm_link,
+    detection_links,
     render_detection_mail,
     render_plain_mail,
     render_resolved_mail,
     render_subject,
 )
+from handlers.chat import chat_notification, publish_request
 from handlers.log_lines import SKIPPED_LOG_PREFIX
 
 logger = logging.getLogger("login-monitoring.alarm-mailer")
@@ -152,6 +155,13 @@ def _list_once(logs, log_group, pattern, start, end, remaining_ms, cap) -> Match
 class Mail:
     subject: str
     body: str
+    # (label, URL): in the body already; a chat card shows them as next steps.
+    links: tuple[tuple[str, str], ...] = ()
+
+    def request(self, topic_arn: str) -> dict[str, str]:
+        return publish_request(
+            topic_arn, self.subject, self.body, chat_notification(self.subject, self.body, links=self.links)
+        )
 
 
 def compose(
@@ -167,14 +177,15 @@ def compose(
     detection = detections.get(change.alarm_name)
     title = detection.title if detection else change.alarm_name
     subject = render_subject(change, title)
+    alarm = (("The alarm", alarm_link(change)),)
     if change.state == "OK":
         if not config.resolved_mails:
             return None
-        return Mail(subject, render_resolved_mail(change, title, config.zone, config.timezone))
+        return Mail(subject, render_resolved_mail(change, title, config.zone, config.timezone), alarm)
     if change.state != "ALARM":
         return None
     if detection is None:
-        return Mail(subject, render_plain_mail(change, config.zone, config.timezone))
+        return Mail(subject, render_plain_mail(change, config.zone, config.timezone), alarm)
     if detection.lookback_seconds:
         earliest = change.window_end - timedelta(seconds=detection.lookback_seconds)
         change = replace(change, window_start=min(change.window_start, earliest))
@@ -191,11 +202,12 @@ def compose(
         body = render_detection_mail(
             change, detection, matches, config.zone, config.timezone, log_group=config.log_group_name
         )
+        links = tuple(detection_links(change, matches, config.log_group_name))
     except Exception as error:  # the details are a courtesy; the alarm itself must go out
         logger.exception("alarm %s: the events behind it could not be listed", change.alarm_name)
         note = f"the events behind it could not be listed ({type(error).__name__}: {error})"
-        body = render_plain_mail(change, config.zone, config.timezone, note=note)
-    return Mail(subject, body)
+        body, links = render_plain_mail(change, config.zone, config.timezone, note=note), alarm
+    return Mail(subject, body, links)
 
 
 def handle(
@@ -215,7 +227,7 @@ def handle(
     if mail is None:
         logger.info("alarm %s went to %s: no mail wanted", change.alarm_name, change.state)
         return {"mailed": 0}
-    response = sns.publish(TopicArn=config.topic_arn, Subject=mail.subject, Message=mail.body)
+    response = sns.publish(**mail.request(config.topic_arn))
     logger.info("alarm %s %s mailed as SNS message %s", change.alarm_name, change.state, response["MessageId"])
     return {"mailed": 1}
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from handlers.chat import chat_notification, publish_request
 from handlers.flood import (
     CURSOR_START,
     DIGEST_INDEX,
@@ -121,7 +122,8 @@ class DigestSender:
     def _send(self, digest: Digest) -> None:
         try:
             self.calls += 1
-            self.sns.publish(TopicArn=self.topic_arn, Subject=digest_subject(digest), Message=self.body(digest))
+            subject, body = digest_subject(digest), self.body(digest)
+            self.sns.publish(**publish_request(self.topic_arn, subject, body, chat_notification(subject, body)))
         except Exception:
             self._release(digest)
             raise

@@ -2,17 +2,21 @@
 
 CloudWatch alarm actions reach an SNS topic of another account only in the alarm's own
 Region, so a member in any Region sends its alarm and sign-in mails through this function.
-An alarm reaches a function as CloudWatch's JSON document; it is passed on as a readable mail.
+An alarm reaches a function as CloudWatch's JSON document; it is passed on as a readable mail. The
+stack's own mails reach it as their per-protocol structure (handlers/chat.py) and are published to
+the hub the same way, so the hub's mail and chat subscribers each get their own entry.
 SNS invokes it asynchronously: an error makes Lambda retry, then keep the event.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from typing import Any
 
 from handlers.alarm_message import alarm_document, render_alarm
+from handlers.chat import structured_entries
 from handlers.log_lines import SKIPPED_LOG_PREFIX
 
 logger = logging.getLogger("login-monitoring.forwarder")
@@ -42,6 +46,12 @@ def forward(event: dict[str, Any], hub_topic_arn: str, sns: Any) -> int:
 
 def hub_request(hub_topic_arn: str, message: dict[str, Any]) -> dict[str, str]:
     """What to publish to the hub for one message of the member's topic."""
+    entries = structured_entries(message["Message"])
+    if entries is not None:
+        request = {"TopicArn": hub_topic_arn, "Message": json.dumps(entries), "MessageStructure": "json"}
+        if message.get("Subject"):
+            request["Subject"] = message["Subject"]
+        return request
     alarm = alarm_document(message["Message"])
     if alarm is not None:
         mail = render_alarm(alarm)

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+from handlers.chat import chat_notification, publish_request
 from handlers.digest import DigestSender
 from handlers.flood import MAX_QUIET_MINUTES, FloodWindows
 from handlers.formatting import render_body, render_subject
@@ -214,6 +215,9 @@ class _Mail:
     subject: str
     body: str
 
+    def request(self, topic_arn: str) -> dict[str, str]:
+        return publish_request(topic_arn, self.subject, self.body, chat_notification(self.subject, self.body))
+
 
 @dataclass
 class BatchRun:
@@ -374,7 +378,7 @@ class BatchRun:
             self.store.release_lease(event_id, self.owner)
             return LeaseOutcome.HELD
         try:
-            response = self.sns.publish(TopicArn=self.config.topic_arn, Subject=mail.subject, Message=mail.body)
+            response = self.sns.publish(**mail.request(self.config.topic_arn))
         except (ParamValidationError, UnicodeError) as error:
             self.store.release_lease(event_id, self.owner)
             self._skip(event_id, f"SNS cannot carry its mail: {error}")

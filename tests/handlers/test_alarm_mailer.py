@@ -28,6 +28,7 @@ from tests.handlers.alarm_events import (
     put_trail_events,
 )
 from tests.handlers.moto_aws import Aws
+from tests.handlers.published import Recorder, entries
 
 PREFIX = "login-monitoring-prod"
 DEPLOYED = resolve_detections("recommended")
@@ -276,3 +277,23 @@ def test_a_wrong_setting_is_named():
         MailerConfig.from_env({"TOPIC_ARN": "t", "LOG_GROUP_NAME": "g", "RESOLVED_MAILS": "yes"})
     with pytest.raises(alarm_mailer.ConfigurationError, match="LOG_GROUP_NAME"):
         MailerConfig.from_env({"TOPIC_ARN": "t"})
+
+
+def test_the_chat_card_offers_the_mails_links_as_next_steps(aws):
+    put_trail_events(aws.logs, recorded_history())
+    sns = Recorder(aws.sns)
+    event = alarm_event(alarm_name(PREFIX, "unauthorized-api-calls"), window_start=WINDOW_START)
+    handle(event, config(aws), DETECTIONS, aws.logs, sns, sleep=lambda seconds: None)
+
+    (request,) = sns.published
+    message = entries(request)
+    assert aws.mails()[0]["Message"] == message["default"]
+    card = json.loads(message["https"])["content"]
+    assert card["title"] == request["Subject"]
+    assert [step.split(": ", 1)[0] for step in card["nextSteps"]] == [
+        "CloudTrail event history (us-east-1)",
+        "Logs Insights, this window",
+        "The alarm",
+    ]
+    assert all(step.split(": ", 1)[1] in message["default"] for step in card["nextSteps"])
+    assert "Matching events:" in card["description"] and "https://" not in card["description"]
