@@ -20,6 +20,10 @@ if settings.is_hub:
             name_prefix=f"login-monitoring-{pulumi.get_stack()}",
             encrypt=settings.encrypt_alert_topic,
             member_regions=settings.member_regions,
+            slack=settings.slack_channel,
+            teams=settings.teams_channel,
+            webhook_url=settings.alert_webhook_url,
+            chat_region=settings.chat_region,
         ),
     )
     pulumi.export("hubTopicArn", hub.topic_arn)

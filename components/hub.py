@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
+from components.chat_delivery import DEFAULT_CHAT_REGION, ChatDelivery, ChatDeliveryArgs, SlackChannel, TeamsChannel
 from components.detection_alarms import ALWAYS_PUBLISHED, METRIC_NAMESPACE
 from components.policies import account_administers_key, document
 from components.regional_provider import regional_provider
@@ -33,6 +34,11 @@ class HubArgs:
     encrypt: bool = True
     # Regions besides the hub's own where members run; each gets a sink.
     member_regions: Sequence[str] = ()
+    # The organization's alerts in chat too (components/chat_delivery.py).
+    slack: SlackChannel | None = None
+    teams: TeamsChannel | None = None
+    webhook_url: str = ""
+    chat_region: str = DEFAULT_CHAT_REGION
 
 
 class LoginMonitoringHub(pulumi.ComponentResource):
@@ -64,6 +70,20 @@ class LoginMonitoringHub(pulumi.ComponentResource):
             policy=hub_topic_policy(topic.topic_arn, ctx, org),
             opts=pulumi.ResourceOptions(parent=topic),
         )
+        if args.slack or args.teams or args.webhook_url:
+            ChatDelivery(
+                f"{name}-chat",
+                ChatDeliveryArgs(
+                    context=ctx,
+                    topic_arn=topic.topic_arn,
+                    name_prefix=args.name_prefix,
+                    slack=args.slack,
+                    teams=args.teams,
+                    webhook_url=args.webhook_url,
+                    region=args.chat_region,
+                ),
+                opts=child,
+            )
         # Cross-account observability links within one Region: one sink per Region members run in.
         sink = self._sink(f"{name}-sink", f"{args.name_prefix}-sink", org, child)
         regional_sinks = {}

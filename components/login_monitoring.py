@@ -9,6 +9,7 @@ from components.alarm_mailer import AlarmMailer, AlarmMailerArgs
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
 from components.backtest_athena import BacktestAthena, BacktestAthenaArgs
+from components.chat_delivery import ChatDelivery, ChatDeliveryArgs
 from components.detection_alarms import DetectionAlarms, DetectionAlarmsArgs, stack_namespace
 from components.health import HealthAlarms, HealthAlarmsArgs, WatchedFunction
 from components.hub_connection import HubConnection
@@ -179,6 +180,20 @@ class LoginMonitoring(pulumi.ComponentResource):
             opts=child,
         )
         alert_topic.attach_policy([notifier.role_arn, alarm_mailer.role_arn])
+        if args.slack_channel or args.teams_channel or args.alert_webhook_url:
+            ChatDelivery(
+                f"{name}-chat",
+                ChatDeliveryArgs(
+                    context=ctx,
+                    topic_arn=alert_topic.topic_arn,
+                    name_prefix=name_prefix,
+                    slack=args.slack_channel,
+                    teams=args.teams_channel,
+                    webhook_url=args.alert_webhook_url,
+                    region=args.chat_region,
+                ),
+                opts=child,
+            )
         self.top_source_ip_alarm_arn = None
         rule_names: dict[str, pulumi.Output[str]] = {}
         if args.contributor_insights:

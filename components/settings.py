@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 
+from components.chat_delivery import DEFAULT_CHAT_REGION, SlackChannel, TeamsChannel, chat_problems
 from components.config_keys import aws_regions, check_keys, ignored_settings
 from components.lambda_package import bundled_zones
 from components.tagging import tag_problems
@@ -136,6 +137,24 @@ class LoginMonitoringArgs:
     outlier_floor: int = 5
     # Athena workgroup, results bucket and Glue table over this stack's trail bucket, for backtests.
     backtest_athena: bool = False
+    # Chat delivery of the alert topic (components/chat_delivery.py); empty: none.
+    slack_workspace_id: str = ""
+    slack_channel_id: str = ""
+    teams_tenant_id: str = ""
+    teams_team_id: str = ""
+    teams_channel_id: str = ""
+    alert_webhook_url: str = ""
+    chat_region: str = DEFAULT_CHAT_REGION
+
+    @property
+    def slack_channel(self) -> SlackChannel | None:
+        return SlackChannel(self.slack_workspace_id, self.slack_channel_id) if self.slack_workspace_id else None
+
+    @property
+    def teams_channel(self) -> TeamsChannel | None:
+        if not self.teams_tenant_id:
+            return None
+        return TeamsChannel(self.teams_tenant_id, self.teams_team_id, self.teams_channel_id)
 
     @property
     def is_hub(self) -> bool:
@@ -174,6 +193,16 @@ class LoginMonitoringArgs:
 
 def _check(args: LoginMonitoringArgs):
     yield from _check_role(args)
+    yield from chat_problems(
+        args.slack_workspace_id,
+        args.slack_channel_id,
+        args.teams_tenant_id,
+        args.teams_team_id,
+        args.teams_channel_id,
+        args.alert_webhook_url,
+    )
+    if args.chat_region not in aws_regions():
+        yield "chatRegion", f"{args.chat_region!r} is not an AWS Region such as 'us-west-2'"
     yield from (("tags", problem) for problem in tag_problems(args.tags))
     if not args.alert_emails and not args.hub_stack:
         yield (
@@ -393,6 +422,13 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "outlierBandWidth": ("outlier_band_width", _parse_int, "a whole number"),
     "outlierFloor": ("outlier_floor", _parse_int, "a whole number"),
     "backtestAthena": ("backtest_athena", _parse_bool, "true or false"),
+    "slackWorkspaceId": ("slack_workspace_id", str, "a string"),
+    "slackChannelId": ("slack_channel_id", str, "a string"),
+    "teamsTenantId": ("teams_tenant_id", str, "a string"),
+    "teamsTeamId": ("teams_team_id", str, "a string"),
+    "teamsChannelId": ("teams_channel_id", str, "a string"),
+    "alertWebhookUrl": ("alert_webhook_url", str, "a string"),
+    "chatRegion": ("chat_region", str, "an AWS Region"),
 }
 CONFIG_KEYS = tuple(_KEYS)
 _KEY_OF = {attribute: key for key, (attribute, _, _) in _KEYS.items()}

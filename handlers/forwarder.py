@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 from handlers.alarm_message import alarm_document, render_alarm
-from handlers.chat import structured_entries
+from handlers.chat import chat_notification, publish_request, structured_entries
 from handlers.log_lines import SKIPPED_LOG_PREFIX
 
 logger = logging.getLogger("login-monitoring.forwarder")
@@ -55,7 +55,7 @@ def hub_request(hub_topic_arn: str, message: dict[str, Any]) -> dict[str, str]:
     alarm = alarm_document(message["Message"])
     if alarm is not None:
         mail = render_alarm(alarm)
-        return {"TopicArn": hub_topic_arn, "Subject": mail.subject, "Message": mail.body}
+        return publish_request(hub_topic_arn, mail.subject, mail.body, chat_notification(mail.subject, mail.body))
     request = {"TopicArn": hub_topic_arn, "Message": message["Message"]}
     if message.get("Subject"):
         request["Subject"] = message["Subject"]

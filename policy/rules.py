@@ -333,6 +333,8 @@ def _every_bucket_secured(resources: list[StackResource]) -> Iterator[str]:
 # The resource types this program creates that take tags, and the tags each must carry.
 TAGGABLE_TYPES = (
     "aws:athena/workgroup:Workgroup",
+    "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration",
+    "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration",
     "aws:cloudtrail/trail:Trail",
     "aws:cloudwatch/compositeAlarm:CompositeAlarm",
     "aws:cloudwatch/contributorInsightRule:ContributorInsightRule",

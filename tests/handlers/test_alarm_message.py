@@ -52,8 +52,11 @@ def test_an_alarm_is_forwarded_as_a_readable_mail_naming_its_account():
     assert (
         request["Subject"] == "ALARM: login-monitoring-member-b-root-account-usage in account 444455556666 (eu-west-1)"
     )
-    body = request["Message"]
+    message = json.loads(request["Message"])
+    body = message["default"]
     assert not body.lstrip().startswith("{")
+    # The hub's chat channels get it as a card as well.
+    assert json.loads(message["https"])["content"]["title"] == request["Subject"]
     lines = [" ".join(line.split()) for line in body.splitlines()]
     for line in (
         "State: OK -> ALARM",

@@ -1,0 +1,158 @@
+"""Optional delivery of the alert topic to a Slack channel, a Microsoft Teams channel and an HTTPS webhook.
+
+Slack and Teams go through Amazon Q Developer in chat applications (formerly AWS Chatbot), which
+subscribes its channel configurations to the topic and shows the functions' custom notifications
+(handlers/chat.py) and CloudWatch's own alarm documents as cards. The workspace or team must be
+authorised once in that service's console: an OAuth step no API can take.
+
+The channel role may do nothing: it has no policy, and the channel's guardrail is AWS's AWSDenyAll,
+so nobody in the channel can run AWS commands through it. Notifications need no permission at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws_context import AwsContext
+from components.policies import assume_role_by
+
+CHATBOT = "chatbot.amazonaws.com"
+# The service is global, but its API answers in a few Regions only (not us-east-1).
+DEFAULT_CHAT_REGION = "us-west-2"
+# Slack ids as the chat service's console shows them: workspace (team) T..., channel C... or private G....
+SLACK_WORKSPACE_ID = re.compile(r"^T[A-Z0-9]{6,20}$")
+SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,20}$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# The channel part of a Teams channel link, URL-encoded (as the link has it) or not.
+TEAMS_CHANNEL_ID = re.compile(r"^19(:|%3[aA])[A-Za-z0-9_\-]+(@|%40)thread\.(tacv2|skype)$")
+_CONFIGURATION_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class SlackChannel:
+    workspace_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class TeamsChannel:
+    tenant_id: str
+    team_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class ChatDeliveryArgs:
+    context: AwsContext
+    topic_arn: pulumi.Input[str]
+    # Names the channel configurations: unique per account, as the service wants.
+    name_prefix: str
+    slack: SlackChannel | None = None
+    teams: TeamsChannel | None = None
+    webhook_url: str = ""
+    region: str = DEFAULT_CHAT_REGION
+
+
+def chat_problems(
+    slack_workspace_id: str,
+    slack_channel_id: str,
+    teams_tenant_id: str,
+    teams_team_id: str,
+    teams_channel_id: str,
+    webhook_url: str,
+) -> Iterator[tuple[str, str]]:
+    """(config key, message) for every chat setting that is wrong."""
+    if bool(slack_workspace_id) != bool(slack_channel_id):
+        missing = "slackChannelId" if slack_workspace_id else "slackWorkspaceId"
+        yield missing, "is required with the other Slack setting: set both slackWorkspaceId and slackChannelId"
+    if slack_workspace_id and not SLACK_WORKSPACE_ID.match(slack_workspace_id):
+        yield (
+            "slackWorkspaceId",
+            f"{slack_workspace_id!r} is not a Slack workspace id such as T07EA123LEP "
+            "(the chat service's console shows it after the workspace is authorised)",
+        )
+    if slack_channel_id and not SLACK_CHANNEL_ID.match(slack_channel_id):
+        yield "slackChannelId", f"{slack_channel_id!r} is not a Slack channel id such as C07EZ1ABC23"
+    teams = {"teamsTenantId": teams_tenant_id, "teamsTeamId": teams_team_id, "teamsChannelId": teams_channel_id}
+    if any(teams.values()):
+        for key, value in teams.items():
+            if not value:
+                yield key, "is required with the other Teams settings: teamsTenantId, teamsTeamId, teamsChannelId"
+    for key in ("teamsTenantId", "teamsTeamId"):
+        if teams[key] and not GUID.match(teams[key]):
+            yield key, f"{teams[key]!r} is not a GUID such as 11111111-2222-3333-4444-555555555555"
+    if teams_channel_id and not TEAMS_CHANNEL_ID.match(teams_channel_id):
+        yield (
+            "teamsChannelId",
+            f"{teams_channel_id!r} is not a Teams channel id such as 19%3aabc123%40thread.tacv2 "
+            "(the part of the channel's link after /channel/)",
+        )
+    if webhook_url and not re.match(r"^https://[^\s/?#]+\.[^\s/?#]+(/\S*)?$", webhook_url):
+        yield "alertWebhookUrl", f"{webhook_url!r} must be an https:// URL with a host name"
+
+
+def configuration_name(name_prefix: str, channel: str) -> str:
+    return _CONFIGURATION_NAME.sub("-", f"{name_prefix}-{channel}")[:128]
+
+
+class ChatDelivery(pulumi.ComponentResource):
+    role_arn: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: ChatDeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("loginmonitoring:index:ChatDelivery", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.role_arn = None
+        if args.slack or args.teams:
+            role = aws.iam.Role(
+                f"{name}-role",
+                description="Delivers login-monitoring alerts to chat channels; allowed nothing.",
+                assume_role_policy=assume_role_by(CHATBOT),
+                opts=child,
+            )
+            # AWS's own deny-everything policy: without a guardrail the service applies AdministratorAccess.
+            guardrail = pulumi.Output.concat("arn:", args.context.partition, ":iam::aws:policy/AWSDenyAll")
+            common = {
+                "iam_role_arn": role.arn,
+                "guardrail_policy_arns": [guardrail],
+                "sns_topic_arns": [args.topic_arn],
+                "logging_level": "ERROR",
+                "user_authorization_required": True,
+                "region": args.region,
+            }
+            if args.slack:
+                aws.chatbot.SlackChannelConfiguration(
+                    f"{name}-slack",
+                    configuration_name=configuration_name(args.name_prefix, "slack"),
+                    slack_team_id=args.slack.workspace_id,
+                    slack_channel_id=args.slack.channel_id,
+                    **common,
+                    opts=child,
+                )
+            if args.teams:
+                aws.chatbot.TeamsChannelConfiguration(
+                    f"{name}-teams",
+                    configuration_name=configuration_name(args.name_prefix, "teams"),
+                    tenant_id=args.teams.tenant_id,
+                    team_id=args.teams.team_id,
+                    channel_id=args.teams.channel_id,
+                    **common,
+                    opts=child,
+                )
+            self.role_arn = role.arn
+        if args.webhook_url:
+            # Not raw: the endpoint receives SNS's signed JSON envelope, the chat card in its "Message".
+            # It must confirm the subscription (SubscribeURL of the first request) before anything arrives.
+            aws.sns.TopicSubscription(
+                f"{name}-webhook",
+                topic=args.topic_arn,
+                protocol="https",
+                endpoint=args.webhook_url,
+                raw_message_delivery=False,
+                opts=child,
+            )
+        self.register_outputs({"roleArn": self.role_arn})
