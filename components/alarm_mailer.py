@@ -56,6 +56,9 @@ class AlarmMailerArgs:
     log_retention_days: int = 30
     # Alarms besides the detection alarms that mail through the function (the outlier alarm).
     extra_alarms: Sequence[MailedAlarm] = ()
+    # Named in the mails next to the account id. Given, not looked up: iam:ListAccountAliases
+    # takes no resource but "*", and a config value costs no permission and never changes under a mail.
+    account_alias: str = ""
 
 
 def alarm_name(name_prefix: str, detection_id: str) -> str:
@@ -131,6 +134,7 @@ class AlarmMailer(pulumi.ComponentResource):
                 "LOG_GROUP_NAME": args.log_group_name,
                 "DISPLAY_TIMEZONE": args.display_timezone,
                 "RESOLVED_MAILS": "true" if args.resolved_mails else "false",
+                **({"ACCOUNT_ALIAS": args.account_alias} if args.account_alias else {}),
             },
             log_group_name=log_group.name,
             memory_size=256,

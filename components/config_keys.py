@@ -140,6 +140,7 @@ _MEMBER_ONLY = (
     "outlier_alarm",
     "outlier_band_width",
     "outlier_floor",
+    "account_alias",
 )
 
 

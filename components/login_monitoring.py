@@ -125,6 +125,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 resolved_mails=args.alarm_resolved_mails,
                 log_retention_days=args.notifier_log_retention_days,
                 extra_alarms=(mailed_alarm(name_prefix),) if outlier else (),
+                account_alias=args.account_alias,
             ),
             opts=child,
         )

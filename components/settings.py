@@ -68,6 +68,8 @@ _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;.]+$")
 _LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9_\-/.#]{1,512}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+# IAM's rule for account aliases: 3 to 63 lowercase letters, digits and hyphens, a letter or digit at each end.
+_ACCOUNT_ALIAS = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
 
 
@@ -107,6 +109,8 @@ class LoginMonitoringArgs:
     sign_in_history_days: int = 90
     notifier_log_retention_days: int = 30
     alarm_resolved_mails: bool = False
+    # The account's IAM alias, named in alarm mails next to the id; empty: the id alone.
+    account_alias: str = ""
     mail_quiet_minutes: int = 10
     encrypt_alert_topic: bool = True
     detection_profile: str = "recommended"
@@ -201,6 +205,12 @@ def _check(args: LoginMonitoringArgs):
         args.teams_channel_id,
         args.alert_webhook_url,
     )
+    if args.account_alias and not _ACCOUNT_ALIAS.match(args.account_alias):
+        yield (
+            "accountAlias",
+            f"{args.account_alias!r} is not an account alias: 3 to 63 lowercase letters, digits and hyphens "
+            "(aws iam list-account-aliases shows it)",
+        )
     if args.chat_region not in aws_regions():
         yield "chatRegion", f"{args.chat_region!r} is not an AWS Region such as 'us-west-2'"
     yield from (("tags", problem) for problem in tag_problems(args.tags))
@@ -397,6 +407,7 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "signInHistoryDays": ("sign_in_history_days", _parse_int, "a whole number"),
     "notifierLogRetentionDays": ("notifier_log_retention_days", _parse_int, "a whole number"),
     "alarmResolvedMails": ("alarm_resolved_mails", _parse_bool, "true or false"),
+    "accountAlias": ("account_alias", str, "a string"),
     "mailQuietMinutes": ("mail_quiet_minutes", _parse_int, "a whole number"),
     "encryptAlertTopic": ("encrypt_alert_topic", _parse_bool, "true or false"),
     "detectionProfile": ("detection_profile", str, f"one of {', '.join(PROFILES)}"),

@@ -35,6 +35,14 @@ class AlarmChange:
     description: str
     window_start: datetime
     window_end: datetime
+    # The account's alias when the stack was told it (accountAlias); the event carries only the id.
+    account_alias: str = ""
+
+    @property
+    def account(self) -> str:
+        """The account as mails name it: the id, and the alias when known."""
+        account = self.account_id or "unknown account"
+        return f"{account} ({self.account_alias})" if self.account_alias else account
 
 
 def parse_alarm_event(event: Any) -> AlarmChange:

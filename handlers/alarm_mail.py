@@ -15,6 +15,8 @@ from handlers.signin import parse_event_time, principal_of
 from handlers.text import SUBJECT_LIMIT, ascii_only, one_line, within_body_limit
 
 MAX_ROWS = 25
+# " in <12-digit id> (<alias>)" takes at most this much of the subject.
+ACCOUNT_IN_SUBJECT = 40
 TOP = 5
 _COLUMN_LIMITS = {"who": 44, "action": 40, "source_ip": 39, "outcome": 60}
 
@@ -93,7 +95,10 @@ def _outcome(raw: dict) -> str:
 
 def render_subject(change: AlarmChange, title: str) -> str:
     state = {"ALARM": "[ALARM]", "OK": "[OK] resolved:"}.get(change.state, f"[{change.state}]")
-    account = f" in {change.account_id or 'unknown account'}"
+    account = f" in {change.account}"
+    if len(account) > ACCOUNT_IN_SUBJECT:
+        # A long alias must not crowd out what fired: the id stays whole, the alias is shortened.
+        account = account[: ACCOUNT_IN_SUBJECT - 4] + "...)"
     head = ascii_only(f"{state} ")
     room = SUBJECT_LIMIT - len(head) - len(account)
     name = ascii_only(title)
@@ -113,7 +118,7 @@ def render_detection_mail(
 ) -> str:
     rows = sorted((to_row(raw) for raw in matches.events), key=lambda row: row.time or change.window_start)
     lines = [
-        one_line(f"{detection.title}: ALARM in AWS account {change.account_id}, {change.region}"),
+        one_line(f"{detection.title}: ALARM in AWS account {change.account}, {change.region}"),
         "",
         f"What:     {one_line(detection.title)} ({detection.severity}, detection {detection.id})",
         f"Why:      {one_line(detection.why)}",
@@ -189,7 +194,7 @@ def render_resolved_mail(change: AlarmChange, title: str, zone: tzinfo, zone_nam
     return within_body_limit(
         "\n".join(
             [
-                one_line(f"{title}: back to OK in AWS account {change.account_id}, {change.region}"),
+                one_line(f"{title}: back to OK in AWS account {change.account}, {change.region}"),
                 "",
                 f"Resolved: {when} {zone_name}",
                 f"Alarm:    {one_line(change.alarm_name)}",
@@ -203,7 +208,7 @@ def render_resolved_mail(change: AlarmChange, title: str, zone: tzinfo, zone_nam
 def render_plain_mail(change: AlarmChange, zone: tzinfo, zone_name: str, note: str = "") -> str:
     """For an alarm the function knows no detection for, or when listing the events failed outright."""
     lines = [
-        one_line(f"{change.alarm_name}: {change.state} in AWS account {change.account_id}, {change.region}"),
+        one_line(f"{change.alarm_name}: {change.state} in AWS account {change.account}, {change.region}"),
         "",
         f"State:       {change.state} (was {change.previous_state or 'unknown'})",
         f"Changed at:  {_clock(change.changed_at.astimezone(zone))} {zone_name}",

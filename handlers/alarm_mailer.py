@@ -60,6 +60,8 @@ class MailerConfig:
     log_group_name: str
     timezone: str = "UTC"
     resolved_mails: bool = False
+    # Named in subjects and bodies next to the id; empty: the id alone.
+    account_alias: str = ""
     zone: tzinfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +83,7 @@ class MailerConfig:
             log_group_name=env["LOG_GROUP_NAME"],
             timezone=env.get("DISPLAY_TIMEZONE", "UTC"),
             resolved_mails=resolved == "true",
+            account_alias=env.get("ACCOUNT_ALIAS", "").strip(),
         )
 
 
@@ -174,6 +177,8 @@ def compose(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Mail | None:
     """The mail for one state change, or None when none is wanted."""
+    if config.account_alias:
+        change = replace(change, account_alias=config.account_alias)
     detection = detections.get(change.alarm_name)
     title = detection.title if detection else change.alarm_name
     subject = render_subject(change, title)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from components.alarm_mailer import ALARMS_PRINCIPAL, detections_document
+from components.settings import SettingsError
 from handlers.alarm_mail import DetectionInfo
 from handlers.alarm_mailer import DETECTIONS_FILE
 from policy.rules import RESOURCE_RULES, STACK_RULES
@@ -120,3 +121,16 @@ def test_mailer_is_kept_and_watched_like_the_other_functions(dev):
     alarms = {a.inputs["name"] for a in dev.of_type(ALARM)}
     for signal in ("errors", "failed-events", "lost-events", "skipped-records"):
         assert f"login-monitoring-dev-health-alarm-mailer-{signal}" in alarms
+
+
+def test_the_account_alias_is_handed_to_the_mailer_only_when_given(dev):
+    assert "ACCOUNT_ALIAS" not in alarm_mailer(dev).inputs["environment"]["variables"]
+    run = run_stack(accountAlias="acme-prod")
+    assert alarm_mailer(run).inputs["environment"]["variables"]["ACCOUNT_ALIAS"] == "acme-prod"
+
+
+@pytest.mark.parametrize("alias", ["Acme-Prod", "-acme", "ab", "acme_prod", "a" * 64])
+def test_an_alias_iam_would_refuse_is_refused_naming_the_key(alias):
+    with pytest.raises(SettingsError) as raised:
+        run_stack(accountAlias=alias)
+    assert "accountAlias" in dict(raised.value.problems)

@@ -35,7 +35,7 @@ def message_for(key: str, **values) -> str:
         (f"{NS}:failedSigninThreshold", 3, f"did you mean {NS}:failedSignInThreshold?"),
         (f"{NS}:alertemails", ["a@example.com"], f"did you mean {NS}:alertEmails?"),
         (f"{NS}:notifyOnn", "risky", f"did you mean {NS}:notifyOn?"),
-        (f"{NS}:colour", "blue", "known keys: accountDashboard, alarmResolvedMails, alertEmails,"),
+        (f"{NS}:colour", "blue", "known keys: accountAlias, accountDashboard, alarmResolvedMails,"),
         ("aws:regoin", "us-east-1", "did you mean aws:region?"),
         ("aws:allowedAccountId", ["111122223333"], "did you mean aws:allowedAccountIds?"),
         ("login-monitorng:alertEmails", ["a@example.com"], f"unknown namespace 'login-monitorng'; did you mean {NS}:"),

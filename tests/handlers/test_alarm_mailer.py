@@ -297,3 +297,28 @@ def test_the_chat_card_offers_the_mails_links_as_next_steps(aws):
     ]
     assert all(step.split(": ", 1)[1] in message["default"] for step in card["nextSteps"])
     assert "Matching events:" in card["description"] and "https://" not in card["description"]
+
+
+def test_the_account_alias_is_named_next_to_the_id(aws):
+    put_trail_events(aws.logs, [])
+    run(
+        aws, alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START), account_alias="acme-prod"
+    )
+    (mail,) = aws.mails()
+    assert mail["Subject"] == f"[ALARM] Root user activity in {ACCOUNT} (acme-prod)"
+    assert mail["Message"].startswith(f"Root user activity: ALARM in AWS account {ACCOUNT} (acme-prod), us-east-1\n")
+
+
+def test_a_long_alias_leaves_room_for_what_fired_and_keeps_the_id_whole(aws):
+    put_trail_events(aws.logs, [])
+    alias = "a" * 63
+    run(aws, alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START), account_alias=alias)
+    subject = aws.mails()[0]["Subject"]
+    assert len(subject) < 100
+    assert subject.startswith(f"[ALARM] Root user activity in {ACCOUNT} (aaa") and subject.endswith("...)")
+
+
+def test_the_alias_comes_from_the_environment():
+    env = {"TOPIC_ARN": "arn:aws:sns:us-east-1:1:t", "LOG_GROUP_NAME": "g", "ACCOUNT_ALIAS": "acme-prod"}
+    assert MailerConfig.from_env(env).account_alias == "acme-prod"
+    assert MailerConfig.from_env({**env, "ACCOUNT_ALIAS": ""}).account_alias == ""
