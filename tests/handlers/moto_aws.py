@@ -68,6 +68,7 @@ class Aws:
         mailbox_arn = self.sqs.get_queue_attributes(QueueUrl=self.mailbox_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
+        self.mailbox_arn = mailbox_arn
         self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=mailbox_arn)
 
     def config(self, **changes) -> NotifierConfig:

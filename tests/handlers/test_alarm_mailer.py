@@ -322,3 +322,26 @@ def test_the_alias_comes_from_the_environment():
     env = {"TOPIC_ARN": "arn:aws:sns:us-east-1:1:t", "LOG_GROUP_NAME": "g", "ACCOUNT_ALIAS": "acme-prod"}
     assert MailerConfig.from_env(env).account_alias == "acme-prod"
     assert MailerConfig.from_env({**env, "ACCOUNT_ALIAS": ""}).account_alias == ""
+
+
+def test_a_members_enriched_mail_reaches_the_hub_inbox_naming_the_account(aws):
+    from handlers.forwarder import forward
+
+    history = recorded_history()
+    put_trail_events(aws.logs, history)
+    sns = Recorder(aws.sns)
+    event = alarm_event(alarm_name(PREFIX, "unauthorized-api-calls"), window_start=WINDOW_START)
+    handle(event, config(aws, account_alias="acme-prod"), DETECTIONS, aws.logs, sns, sleep=lambda seconds: None)
+    (request,) = sns.published
+    member_mail = aws.mails()[0]["Message"]
+
+    # What SNS hands the member's forwarder function: the "lambda" entry of the same publish.
+    hub_topic = aws.sns.create_topic(Name="hub")["TopicArn"]
+    aws.sns.subscribe(TopicArn=hub_topic, Protocol="sqs", Endpoint=aws.mailbox_arn)
+    record = {"Sns": {"Subject": request["Subject"], "Message": entries(request)["lambda"]}}
+    assert forward({"Records": [record]}, hub_topic, aws.sns) == 1
+
+    (at_hub,) = aws.mails()
+    assert at_hub["Subject"] == f"[ALARM] Unauthorized API calls in {ACCOUNT} (acme-prod)"
+    assert at_hub["Message"] == member_mail
+    assert f"in AWS account {ACCOUNT} (acme-prod), us-east-1" in at_hub["Message"].splitlines()[0]
