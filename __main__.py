@@ -23,7 +23,6 @@ if settings.is_hub:
             slack=settings.slack_channel,
             teams=settings.teams_channel,
             webhook_url=settings.alert_webhook_url,
-            chat_region=settings.chat_region,
         ),
     )
     pulumi.export("hubTopicArn", hub.topic_arn)

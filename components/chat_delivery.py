@@ -7,6 +7,9 @@ authorised once in that service's console: an OAuth step no API can take.
 
 The channel role may do nothing: it has no policy, and the channel's guardrail is AWS's AWSDenyAll,
 so nobody in the channel can run AWS commands through it. Notifications need no permission at all.
+
+The service is global and its API answers in us-east-2, us-west-2, eu-west-1 and ap-southeast-1 only; the
+provider sends the calls to us-west-2 from any other Region, so no Region is set here.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from components.aws_context import AwsContext
 from components.policies import assume_role_by
 
 CHATBOT = "chatbot.amazonaws.com"
-# The service is global, but its API answers in a few Regions only (not us-east-1).
-DEFAULT_CHAT_REGION = "us-west-2"
 # Slack ids as the chat service's console shows them: workspace (team) T..., channel C... or private G....
 SLACK_WORKSPACE_ID = re.compile(r"^T[A-Z0-9]{6,20}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,20}$")
@@ -55,7 +56,6 @@ class ChatDeliveryArgs:
     slack: SlackChannel | None = None
     teams: TeamsChannel | None = None
     webhook_url: str = ""
-    region: str = DEFAULT_CHAT_REGION
 
 
 def chat_problems(
@@ -122,7 +122,6 @@ class ChatDelivery(pulumi.ComponentResource):
                 "sns_topic_arns": [args.topic_arn],
                 "logging_level": "ERROR",
                 "user_authorization_required": True,
-                "region": args.region,
             }
             if args.slack:
                 aws.chatbot.SlackChannelConfiguration(

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
-from components.chat_delivery import DEFAULT_CHAT_REGION, ChatDelivery, ChatDeliveryArgs, SlackChannel, TeamsChannel
+from components.chat_delivery import ChatDelivery, ChatDeliveryArgs, SlackChannel, TeamsChannel
 from components.detection_alarms import ALWAYS_PUBLISHED, METRIC_NAMESPACE
 from components.policies import account_administers_key, document
 from components.regional_provider import regional_provider
@@ -38,7 +38,6 @@ class HubArgs:
     slack: SlackChannel | None = None
     teams: TeamsChannel | None = None
     webhook_url: str = ""
-    chat_region: str = DEFAULT_CHAT_REGION
 
 
 class LoginMonitoringHub(pulumi.ComponentResource):
@@ -80,7 +79,6 @@ class LoginMonitoringHub(pulumi.ComponentResource):
                     slack=args.slack,
                     teams=args.teams,
                     webhook_url=args.webhook_url,
-                    region=args.chat_region,
                 ),
                 opts=child,
             )

@@ -191,7 +191,6 @@ class LoginMonitoring(pulumi.ComponentResource):
                     slack=args.slack_channel,
                     teams=args.teams_channel,
                     webhook_url=args.alert_webhook_url,
-                    region=args.chat_region,
                 ),
                 opts=child,
             )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from components.chat_delivery import DEFAULT_CHAT_REGION, SlackChannel, TeamsChannel, chat_problems
+from components.chat_delivery import SlackChannel, TeamsChannel, chat_problems
 from components.config_keys import aws_regions, check_keys, ignored_settings
 from components.lambda_package import bundled_zones
 from components.tagging import tag_problems
@@ -148,7 +148,6 @@ class LoginMonitoringArgs:
     teams_team_id: str = ""
     teams_channel_id: str = ""
     alert_webhook_url: str = ""
-    chat_region: str = DEFAULT_CHAT_REGION
 
     @property
     def slack_channel(self) -> SlackChannel | None:
@@ -211,8 +210,6 @@ def _check(args: LoginMonitoringArgs):
             f"{args.account_alias!r} is not an account alias: 3 to 63 lowercase letters, digits and hyphens "
             "(aws iam list-account-aliases shows it)",
         )
-    if args.chat_region not in aws_regions():
-        yield "chatRegion", f"{args.chat_region!r} is not an AWS Region such as 'us-west-2'"
     yield from (("tags", problem) for problem in tag_problems(args.tags))
     if not args.alert_emails and not args.hub_stack:
         yield (
@@ -439,7 +436,6 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "teamsTeamId": ("teams_team_id", str, "a string"),
     "teamsChannelId": ("teams_channel_id", str, "a string"),
     "alertWebhookUrl": ("alert_webhook_url", str, "a string"),
-    "chatRegion": ("chat_region", str, "an AWS Region"),
 }
 CONFIG_KEYS = tuple(_KEYS)
 _KEY_OF = {attribute: key for key, (attribute, _, _) in _KEYS.items()}

@@ -45,7 +45,6 @@ def test_slack_and_teams_receive_the_alert_topic_and_nothing_else(chat):
     assert teams.inputs["channelId"] == CHAT["teamsChannelId"]
     for configuration in (slack, teams):
         assert configuration.inputs["snsTopicArns"] == [topic_arn]
-        assert configuration.inputs["region"] == "us-west-2"
         assert configuration.inputs["configurationName"].startswith("login-monitoring-dev-")
 
 
@@ -94,7 +93,6 @@ def test_the_hub_example_delivers_the_organizations_alerts_to_slack():
             "thread.tacv2",
         ),
         ({"alertWebhookUrl": "http://alerts.example.com/sns"}, "alertWebhookUrl", "https://"),
-        ({"chatRegion": "us-west-9"}, "chatRegion", "not an AWS Region"),
     ],
 )
 def test_a_wrong_chat_setting_is_refused_naming_its_key(changes, key, words):
