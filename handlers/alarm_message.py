@@ -27,6 +27,8 @@ _STATES = {"ALARM": "ALARM", "OK": "OK", "INSUFFICIENT_DATA": "INSUFFICIENT DATA
 class Mail:
     subject: str
     body: str
+    # (label, URL) pairs the body holds; a chat card offers them as next steps.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 def alarm_document(message: str) -> dict[str, Any] | None:
@@ -48,7 +50,12 @@ def render_alarm(alarm: dict[str, Any]) -> Mail:
     account = _text(alarm.get("AWSAccountId")) or "unknown account"
     region = _region_code(alarm)
     where = f"account {account}" + (f" ({region})" if region else "")
-    return Mail(subject=_subject(state, name, where), body=_body(alarm, name, state, account, region))
+    link = _console_link(name, _text(alarm.get("AlarmArn")))
+    return Mail(
+        subject=_subject(state, name, where),
+        body=_body(alarm, name, state, account, region),
+        links=(("The alarm", link),) if link else (),
+    )
 
 
 def _subject(state: str, name: str, where: str) -> str:

@@ -55,7 +55,8 @@ def hub_request(hub_topic_arn: str, message: dict[str, Any]) -> dict[str, str]:
     alarm = alarm_document(message["Message"])
     if alarm is not None:
         mail = render_alarm(alarm)
-        return publish_request(hub_topic_arn, mail.subject, mail.body, chat_notification(mail.subject, mail.body))
+        card = chat_notification(mail.subject, mail.body, links=mail.links)
+        return publish_request(hub_topic_arn, mail.subject, mail.body, card)
     request = {"TopicArn": hub_topic_arn, "Message": message["Message"]}
     if message.get("Subject"):
         request["Subject"] = message["Subject"]

@@ -56,7 +56,12 @@ def test_an_alarm_is_forwarded_as_a_readable_mail_naming_its_account():
     body = message["default"]
     assert not body.lstrip().startswith("{")
     # The hub's chat channels get it as a card as well.
-    assert json.loads(message["https"])["content"]["title"] == request["Subject"]
+    card = json.loads(message["https"])["content"]
+    assert card["title"] == request["Subject"]
+    assert card["nextSteps"] == [
+        "The alarm: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
+        "#alarmsV2:alarm/login-monitoring-member-b-root-account-usage"
+    ]
     lines = [" ".join(line.split()) for line in body.splitlines()]
     for line in (
         "State: OK -> ALARM",
