@@ -4,7 +4,7 @@ import pulumi
 
 from components.config_keys import stack_config
 from components.hub import HubArgs, LoginMonitoringHub
-from components.login_monitoring import LoginMonitoring
+from components.login_monitoring import DEFAULT_NAME, LoginMonitoring
 from components.settings import load_settings
 from components.tagging import tag_every_resource
 
@@ -32,7 +32,7 @@ if settings.is_hub:
     pulumi.export("organizationId", settings.organization_id)
     pulumi.export("dashboardName", hub.dashboard_name)
 else:
-    monitoring = LoginMonitoring("login-monitoring", settings)
+    monitoring = LoginMonitoring(DEFAULT_NAME, settings)
     for output_name, value in monitoring.outputs().items():
         if value is not None:
             pulumi.export(output_name, value)

@@ -29,7 +29,7 @@ _RULE_PANELS = {
     "failed-sign-ins-by-source-ip": "Failed console sign-ins: top source IP and distinct IPs",
     "failed-sign-ins-by-user-name": "Failed console sign-ins: top user name and distinct names",
 }
-_BY_COUNTRY_QUERY = (
+BY_COUNTRY_QUERY = (
     f'filter message = "{SIGN_IN_LOG_MESSAGE}"'
     " | stats count(*) as signIns by signIn.country as country, signIn.outcome as outcome"
     " | sort signIns desc | limit 25"
@@ -75,7 +75,7 @@ def dashboard_body(args: AccountDashboardArgs) -> dict[str, Any]:
     by_id = {item.id: item for item in args.detections}
     if FAILED_SIGN_INS in by_id:
         panels.append(_failed_sign_ins_panel(by_id[FAILED_SIGN_INS], args))
-    panels.append(_log_panel("Sign-ins by country and outcome", _BY_COUNTRY_QUERY, args))
+    panels.append(_log_panel("Sign-ins by country and outcome", BY_COUNTRY_QUERY, args))
     panels.append(_log_panel("Top failing source IPs and principals", _TOP_FAILING_QUERY, args))
     for rule_id, title in _RULE_PANELS.items():
         if rule_id in args.rule_names:

@@ -9,13 +9,17 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.account_dashboard import BY_COUNTRY_QUERY
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws_context import AwsContext
 from components.chat_delivery import ChatDelivery, ChatDeliveryArgs, SlackChannel, TeamsChannel
 from components.detection_alarms import ALWAYS_PUBLISHED, METRIC_NAMESPACE
+from components.hub_forwarder import LOG_GROUP_RESOURCE, METRIC_RESOURCE
+from components.login_monitoring import notifier_log_group_prefix
 from components.policies import account_administers_key, document
 from components.regional_provider import regional_provider
 from detections.catalog import BY_ID
+from handlers.log_lines import SIGN_IN_LOG_MESSAGE
 
 # Member forwarder roles are created with this name prefix; only they may publish.
 FORWARDER_ROLE_PATTERN = "role/login-monitoring-hub-forwarder-*"
@@ -24,6 +28,19 @@ DASHBOARD_METRICS = ALWAYS_PUBLISHED
 WIDGET_HEIGHT = 6
 # Series of a search over linked accounts, told apart by account and by the stack that published them.
 SERIES_LABEL = "${PROP('AccountLabel')} ${PROP('Namespace')}"
+# Members share their notifiers' log groups (one JSON line per sign-in) through the link; a Logs Insights
+# query without account identifiers reads every linked account and the hub's own.
+SIGN_IN_LOGS = f"SOURCE logGroups(namePrefix: ['{notifier_log_group_prefix()}'])"
+TOP_FAILING_IPS_QUERY = (
+    f'filter message = "{SIGN_IN_LOG_MESSAGE}" and signIn.outcome = "Failure"'
+    " | stats count(*) as failures, count_distinct(signIn.principal) as principals,"
+    " count_distinct(@log) as logGroups by signIn.sourceIp as sourceIp, signIn.country as country"
+    " | sort failures desc | limit 20"
+)
+LOG_PANELS = (
+    ("Sign-ins by country and outcome, every account", BY_COUNTRY_QUERY),
+    ("Top failing source IPs, every account", TOP_FAILING_IPS_QUERY),
+)
 
 
 @dataclass(frozen=True)
@@ -120,14 +137,14 @@ class LoginMonitoringHub(pulumi.ComponentResource):
             sink_identifier=sink.arn,
             policy=document(
                 {
-                    "Sid": "OrganizationAccountsShareMetrics",
+                    "Sid": "OrganizationAccountsShareMetricsAndLogs",
                     "Effect": "Allow",
                     "Principal": "*",
                     "Action": ["oam:CreateLink", "oam:UpdateLink"],
                     "Resource": "*",
                     "Condition": {
                         "StringEquals": {"aws:PrincipalOrgID": org},
-                        "ForAllValues:StringEquals": {"oam:ResourceTypes": ["AWS::CloudWatch::Metric"]},
+                        "ForAllValues:StringEquals": {"oam:ResourceTypes": [METRIC_RESOURCE, LOG_GROUP_RESOURCE]},
                     },
                 }
             ),
@@ -207,6 +224,9 @@ def organization_dashboard(regions: Sequence[str]) -> dict:
                 )
             )
         y += -(-len(DASHBOARD_METRICS) // 2) * WIDGET_HEIGHT
+        for index, (title, query) in enumerate(LOG_PANELS):
+            widgets.append(_log_table(title, region, query, x=(index % 2) * 12, y=y + (index // 2) * WIDGET_HEIGHT))
+        y += -(-len(LOG_PANELS) // 2) * WIDGET_HEIGHT
         widgets.append(
             _graph(
                 "Every detection in every account (hourly)",
@@ -221,6 +241,17 @@ def organization_dashboard(regions: Sequence[str]) -> dict:
         )
         y += WIDGET_HEIGHT
     return {"widgets": widgets}
+
+
+def _log_table(title: str, region: str, query: str, *, x: int, y: int) -> dict:
+    return {
+        "type": "log",
+        "x": x,
+        "y": y,
+        "width": 12,
+        "height": WIDGET_HEIGHT,
+        "properties": {"title": title, "region": region, "view": "table", "query": f"{SIGN_IN_LOGS} | {query}"},
+    }
 
 
 def _every_stack() -> str:

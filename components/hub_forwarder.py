@@ -8,10 +8,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import with_stream_suffix
+from components.detection_alarms import METRIC_NAMESPACE
 from components.lambda_package import failed_events_queue, keep_failed_events, packaged_function
 from components.policies import allow, assume_role_by, document
 
 FORWARDER_HANDLER = "handlers.forwarder.handler"
+METRIC_RESOURCE = "AWS::CloudWatch::Metric"
+LOG_GROUP_RESOURCE = "AWS::Logs::LogGroup"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class HubForwarderArgs:
     sink_arn: pulumi.Input[str] | None
     # Also forwarded, so a member without recipients of its own hears of its own faults through the hub.
     health_topic_arn: pulumi.Input[str] | None = None
+    # Log groups whose names start with this are shared with the hub too (the notifiers' sign-in lines).
+    shared_log_group_prefix: str | None = None
     log_retention_days: int = 30
 
 
@@ -69,13 +74,15 @@ class HubForwarder(pulumi.ComponentResource):
         self._subscribe(name, "", args.topic_arn, function)
         if args.health_topic_arn is not None:
             self._subscribe(name, "-health", args.health_topic_arn, function)
-        # Shares this account's metrics with the hub's dashboard (CloudWatch cross-account observability).
+        # Shares this account's metrics, and the notifiers' logs, with the hub's dashboard (CloudWatch
+        # cross-account observability): only the project's namespaces and log groups, nothing else.
         link = None
         if args.sink_arn is not None:
             link = aws.oam.Link(
                 f"{name}-link",
                 label_template="$AccountName",
-                resource_types=["AWS::CloudWatch::Metric"],
+                resource_types=link_resource_types(args.shared_log_group_prefix),
+                link_configuration=link_configuration(args.shared_log_group_prefix),
                 sink_identifier=args.sink_arn,
                 opts=child,
             )
@@ -105,6 +112,24 @@ class HubForwarder(pulumi.ComponentResource):
             endpoint=function.arn,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
         )
+
+
+def link_resource_types(log_group_prefix: str | None) -> list[str]:
+    return [METRIC_RESOURCE, *([LOG_GROUP_RESOURCE] if log_group_prefix else [])]
+
+
+def link_configuration(log_group_prefix: str | None) -> aws.oam.LinkLinkConfigurationArgs:
+    # LIKE matches a prefix only, ending in %; every stack of the account shares its notifier's log.
+    return aws.oam.LinkLinkConfigurationArgs(
+        metric_configuration=aws.oam.LinkLinkConfigurationMetricConfigurationArgs(
+            filter=f"Namespace = '{METRIC_NAMESPACE}' OR Namespace LIKE '{METRIC_NAMESPACE}/%'"
+        ),
+        log_group_configuration=(
+            aws.oam.LinkLinkConfigurationLogGroupConfigurationArgs(filter=f"LogGroupName LIKE '{log_group_prefix}%'")
+            if log_group_prefix
+            else None
+        ),
+    )
 
 
 def forwarder_policy(

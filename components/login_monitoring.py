@@ -22,6 +22,14 @@ from components.signin_notifier import SignInNotifier, SignInNotifierArgs
 from components.trail import CloudTrailLogging, TrailArgs
 from components.trail_owner import organization_trail_owner
 
+# What __main__ names the component; the hub finds members' notifier logs by the names it implies.
+DEFAULT_NAME = "login-monitoring"
+
+
+def notifier_log_group_prefix(name: str = DEFAULT_NAME) -> str:
+    """Pulumi names the notifier's log group "<component>-sign-in-notifier-logs-<7 random characters>"."""
+    return f"{name}-sign-in-notifier-logs-"
+
 
 class LoginMonitoring(pulumi.ComponentResource):
     log_group_name: pulumi.Output[str]
@@ -254,6 +262,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                     hub_topic_arn=hub.topic_arn,
                     hub_key_arn=hub.key_arn,
                     sink_arn=hub.sink_arn(ctx.region) if args.link_metrics_to_hub else None,
+                    shared_log_group_prefix=notifier_log_group_prefix(name),
                     health_topic_arn=health_topic.topic_arn,
                     log_retention_days=args.notifier_log_retention_days,
                 ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 
 import pytest
 
@@ -82,7 +83,8 @@ def test_hub_has_a_sink_admitting_the_organizations_metric_links_in_every_member
         assert sorted(only["Action"]) == ["oam:CreateLink", "oam:UpdateLink"]
         assert only["Condition"] == {
             "StringEquals": {"aws:PrincipalOrgID": ORG},
-            "ForAllValues:StringEquals": {"oam:ResourceTypes": ["AWS::CloudWatch::Metric"]},
+            # Metrics and log groups; which ones, each member's link filters (see below).
+            "ForAllValues:StringEquals": {"oam:ResourceTypes": ["AWS::CloudWatch::Metric", "AWS::Logs::LogGroup"]},
         }
 
 
@@ -228,8 +230,44 @@ def test_member_forwarder_role_fits_the_hub_policy_and_may_only_publish_there(me
 def test_member_links_its_metrics_to_the_hub_sink(member, hub):
     link = member.one("aws:oam/link:Link")
     assert link.inputs["sinkIdentifier"] == hub.outputs["sinkArn"]
-    assert link.inputs["resourceTypes"] == ["AWS::CloudWatch::Metric"]
+    assert link.inputs["resourceTypes"] == ["AWS::CloudWatch::Metric", "AWS::Logs::LogGroup"]
     assert member.outputs["hubLinkArn"] == link.state["arn"]
+
+
+def shared_log_prefix(link) -> str:
+    log_filter = link.inputs["linkConfiguration"]["logGroupConfiguration"]["filter"]
+    (prefix,) = re.fullmatch(r"LogGroupName LIKE '([^'%]+)%'", log_filter).groups()
+    return prefix
+
+
+def test_member_shares_only_the_projects_metrics_and_its_notifiers_sign_in_log(member):
+    link = member.one("aws:oam/link:Link")
+    metric_filter = link.inputs["linkConfiguration"]["metricConfiguration"]["filter"]
+    assert metric_filter == "Namespace = 'LoginMonitoring' OR Namespace LIKE 'LoginMonitoring/%'"
+    for published in member.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter"):
+        assert published.inputs["metricTransformation"]["namespace"].startswith("LoginMonitoring/")
+    prefix = shared_log_prefix(link)
+    groups = {group.name: group.state["name"] for group in member.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    shared = {name for name, physical in groups.items() if physical.startswith(prefix)}
+    # Not the trail's log, not the other functions' logs: only the one line per sign-in the panels read.
+    assert shared == {"login-monitoring-sign-in-notifier-logs"}, groups
+
+
+def test_hub_dashboard_reads_the_sign_in_lines_members_share_by_country_and_top_ip(hub, member):
+    body = json.loads(hub.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    tables = [w for w in body["widgets"] if w["type"] == "log"]
+    assert {(w["properties"]["region"], w["properties"]["title"]) for w in tables} == {
+        (region, title)
+        for region in ("us-east-1", "eu-west-1")
+        for title in ("Sign-ins by country and outcome, every account", "Top failing source IPs, every account")
+    }
+    prefix = shared_log_prefix(member.one("aws:oam/link:Link"))
+    for table in tables:
+        query = table["properties"]["query"]
+        # No account identifiers: a monitoring account's query reads every linked account's groups.
+        assert query.startswith(f"SOURCE logGroups(namePrefix: ['{prefix}']) | filter message = \"sign-in\"")
+    by_ip = next(w for w in tables if w["properties"]["title"].startswith("Top failing"))["properties"]["query"]
+    assert 'signIn.outcome = "Failure"' in by_ip and "by signIn.sourceIp as sourceIp" in by_ip
 
 
 def test_unencrypted_hub_means_no_key_grant_for_forwarders(hub):
