@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         detections,
         window=window,
         alarm_resolved_mails=settings.alarm_resolved_mails,
+        mail_quiet_minutes=settings.mail_quiet_minutes,
         notify_on=settings.notify_on,
         timezone=settings.display_timezone,
         report=problems.append,
@@ -187,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "filesRead": files_read,
         "notifyOn": settings.notify_on,
         "alarmResolvedMails": settings.alarm_resolved_mails,
+        "mailQuietMinutes": settings.mail_quiet_minutes,
         "since": _iso(options.since),
         "until": _iso(options.until),
     }

@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 from detections.alarm_sim import AlarmSimulator, StateChange
 from detections.pattern import compile_pattern
 from detections.profiles import EnabledDetection
+from handlers.digest import digest_body, digest_subject
 from handlers.formatting import render_body, render_subject
 from handlers.notifier import wants_mail
 from handlers.risk import RiskSettings, Sighting, assess, earlier, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_event_time, parse_signin_event
 from handlers.signin_events import subscription_filter_pattern
+from replay.flood import FloodControl
 from replay.readers import Problem
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -31,9 +33,10 @@ class Transition:
 @dataclass(frozen=True)
 class Mail:
     time: datetime
-    event_id: str
+    event_id: str  # "" for a digest
     subject: str
     body: str
+    kind: str = "sign-in"  # or "digest": the sign-ins flood control held back
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class ReplayResult:
     problems: list[Problem] = field(default_factory=list)
     summaries: dict[str, DetectionSummary] = field(default_factory=dict)
     outside_window: int = 0  # matching events and sign-ins left out by the window
+    held_back: int = 0  # sign-ins flood control put in a digest instead of a mail of their own
 
 
 class _Timeline:
@@ -98,6 +102,7 @@ class Replay:
         risk: RiskSettings | None = None,
         window: Window | None = None,
         alarm_resolved_mails: bool = False,
+        mail_quiet_minutes: int = 0,
     ) -> None:
         self.detections = list(detections)
         self.simulators = [AlarmSimulator(item.alarm) for item in self.detections]
@@ -105,6 +110,8 @@ class Replay:
         self.matched_ids: list[list[tuple[datetime | None, str]]] = [[] for _ in self.detections]
         self.window = window or Window()
         self.alarm_resolved_mails = alarm_resolved_mails
+        self.mail_quiet_minutes = mail_quiet_minutes
+        self.held_back = 0
         self.outside_window = 0
         self.notify_on = notify_on
         self.timezone = timezone
@@ -210,6 +217,7 @@ class Replay:
         """Judge each sign-in by the ones before it, as the notifier does with its history table."""
         by_principal: dict[str, _Timeline] = {}
         by_ip: dict[str, _Timeline] = {}
+        flood = FloodControl(timedelta(minutes=self.mail_quiet_minutes)) if self.mail_quiet_minutes else None
         for record in sorted(self._sign_ins, key=lambda r: (r.event_time, r.event_id)):
             me = sighting_of(record)
             mine = by_principal.setdefault(me.principal_key, _Timeline()) if me.principal_key else _Timeline()
@@ -226,15 +234,23 @@ class Replay:
                 continue  # history only
             if reasons:
                 record = replace(record, history_reasons=reasons)
-            if wants_mail(record, self.notify_on):
-                self.mails.append(
-                    Mail(
-                        record.event_time,
-                        record.event_id,
-                        render_subject(record),
-                        render_body(record, self.zone, self.timezone),
-                    )
+            if not wants_mail(record, self.notify_on):
+                continue
+            if flood is not None and not flood.mailed_alone(record):
+                self.held_back += 1
+                continue
+            self.mails.append(
+                Mail(
+                    record.event_time,
+                    record.event_id,
+                    render_subject(record),
+                    render_body(record, self.zone, self.timezone),
                 )
+            )
+        if flood is not None:
+            for sent, digest in flood.digests():
+                body = digest_body(digest, self.zone, self.timezone)
+                self.mails.append(Mail(sent, "", digest_subject(digest), body, kind="digest"))
         self._sign_ins = []
 
     def result(self) -> ReplayResult:
@@ -245,7 +261,7 @@ class Replay:
             for change in simulator.transitions()
         ]
         transitions.sort(key=lambda t: (t.change.time, t.detection_id))
-        mails = sorted(self.mails, key=lambda mail: (mail.time, mail.event_id))
+        mails = sorted(self.mails, key=lambda mail: (mail.time, mail.event_id, mail.subject))
         return ReplayResult(
             events=self.events,
             duplicates=self.duplicates,
@@ -254,10 +270,11 @@ class Replay:
             mails=mails,
             summaries=self._summaries(transitions, mails),
             outside_window=self.outside_window,
+            held_back=self.held_back,
         )
 
     def _summaries(self, transitions: list[Transition], mails: list[Mail]) -> dict[str, DetectionSummary]:
-        mailed = {mail.event_id for mail in mails}
+        mailed = {mail.event_id for mail in mails if mail.kind == "sign-in"}
         fired: dict[str, int] = {}
         alarm_mails: dict[str, int] = {}
         for transition in transitions:

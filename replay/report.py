@@ -20,7 +20,9 @@ def render_json(result: ReplayResult, detections: Sequence[EnabledDetection], co
         "events": result.events,
         "duplicatesSkipped": result.duplicates,
         "outsideWindow": result.outside_window,
-        "signInMails": len(result.mails),
+        "signInMails": sum(mail.kind == "sign-in" for mail in result.mails),
+        "digestMails": sum(mail.kind == "digest" for mail in result.mails),
+        "heldBackInDigests": result.held_back,
         "detections": [
             {
                 "id": item.id,
@@ -57,6 +59,7 @@ def render_json(result: ReplayResult, detections: Sequence[EnabledDetection], co
         "mails": [
             {
                 "time": mail.time.isoformat().replace("+00:00", "Z"),
+                "kind": mail.kind,
                 "eventId": mail.event_id,
                 "subject": mail.subject,
                 "body": mail.body,
@@ -102,7 +105,14 @@ def render_text(result: ReplayResult, detections: Sequence[EnabledDetection], co
             f"  {change.time:%Y-%m-%d %H:%M} UTC  {transition.detection_id:<{width}}  "
             f"{change.old:>5} -> {change.new:<5}  {change.reason}"
         )
-    lines += ["", f"Sign-in mails the notifier would send ({len(result.mails):,}, notifyOn {context['notifyOn']}):"]
+    digests = sum(mail.kind == "digest" for mail in result.mails)
+    quiet = context.get("mailQuietMinutes")
+    flood = f", mailQuietMinutes {quiet}" if quiet is not None else ""
+    held = f"; {digests:,} digests holding {result.held_back:,} more sign-ins" if digests else ""
+    lines += [
+        "",
+        f"Sign-in mails the notifier would send ({len(result.mails):,}{held}; notifyOn {context['notifyOn']}{flood}):",
+    ]
     if not result.mails:
         lines.append("  none")
     for mail in result.mails[:max_mails]:

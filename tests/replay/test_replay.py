@@ -11,6 +11,7 @@ from detections.catalog import ct
 from detections.profiles import resolve_detections
 from replay.__main__ import main
 from replay.core import Replay
+from replay.readers import input_files, read_events
 from replay.sample import generate
 
 SAMPLE = Path(generate.__file__).parent / "history"
@@ -66,7 +67,7 @@ def test_replay_of_the_sample_gives_the_expected_alarm_transitions(capsys):
 def test_sample_mails_are_the_notifiers_own_rendering(capsys):
     _, report = run_json(capsys, "--stack", "dev", str(SAMPLE))
     subjects = [mail["subject"] for mail in report["mails"]]
-    assert len(subjects) == 25
+    assert len(subjects) == 14  # 9 sign-in mails and 5 digests: flood control holds back 16 failures
     assert subjects[0] == "Console sign-in succeeded: IAM user alice in 111122223333"
     assert "[!] Console sign-in succeeded: Root user root in 111122223333" in subjects
     root_mail = next(mail for mail in report["mails"] if "Root user" in mail["subject"])
@@ -97,7 +98,8 @@ def test_text_report_lists_matches_transitions_and_mails(capsys):
     assert out.startswith("Replay for stack dev (profile recommended): 212 events from 4 of 4 files")
     assert "2024-05-01 10:02 UTC  failed-console-sign-ins" in out and "OK -> ALARM" in out
     assert "Subject: Console sign-in succeeded: IAM user alice in 111122223333" in out
-    assert "... 24 more (use --max-mails or --format json)" in out
+    assert "Sign-in mails the notifier would send (14; 5 digests holding 16 more sign-ins; notifyOn all" in out
+    assert "... 13 more (use --max-mails or --format json)" in out
 
 
 def test_overlapping_inputs_count_each_event_once(capsys):
@@ -192,22 +194,30 @@ def test_replay_gives_sign_ins_the_notifiers_history_reasons_whatever_the_input_
     assert "(impossible travel)" in mail.subject and "new country" not in mail.body
 
 
+def event_times() -> dict[str, str]:
+    """eventID -> eventTime of every event in the sample."""
+    return {
+        event["eventID"]: event["eventTime"]
+        for path in input_files([SAMPLE], print)
+        for event in read_events(path, print)
+    }
+
+
 def test_each_detection_says_what_it_fired_and_mailed_and_which_events_it_matched(capsys):
     _, report = run_json(capsys, "--stack", "dev", str(SAMPLE))
     by_id = {item["id"]: item for item in report["detections"]}
     failed = by_id["failed-console-sign-ins"]
-    # Two bursts fire the alarm twice; without alarmResolvedMails only ALARM is mailed; each failure is mailed.
-    assert (failed["alarmsFired"], failed["alarmMails"], failed["signInMails"]) == (2, 2, 20)
+    # Two bursts fire the alarm twice; without alarmResolvedMails only ALARM is mailed; flood control mails
+    # the first failure of each burst of one user and puts the others in digests.
+    assert (failed["alarmsFired"], failed["alarmMails"], failed["signInMails"]) == (2, 2, 4)
     assert len(failed["eventIds"]) == len(set(failed["eventIds"])) == 20
-    mail_times = {mail["eventId"]: mail["time"] for mail in report["mails"]}
-    assert [mail_times[event_id] for event_id in failed["eventIds"]] == sorted(
-        mail_times[i] for i in failed["eventIds"]
-    )
+    assert failed["eventIds"] == sorted(failed["eventIds"], key=event_times().__getitem__)
     trail = by_id["cloudtrail-changes"]
     assert (trail["matches"], trail["alarmsFired"], trail["alarmMails"], trail["signInMails"]) == (1, 1, 1, 0)
-    assert by_id["iam-policy-changes"]["eventIds"] == [] and report["signInMails"] == 25
+    assert by_id["iam-policy-changes"]["eventIds"] == []
+    assert (report["signInMails"], report["digestMails"], report["heldBackInDigests"]) == (9, 5, 16)
     main(["--stack", "dev", "--max-mails", "0", str(SAMPLE)])
-    row = "  failed-console-sign-ins                    20       2            2             20  Repeated"
+    row = "  failed-console-sign-ins                    20       2            2              4  Repeated"
     assert row in capsys.readouterr().out
 
 
@@ -294,3 +304,41 @@ def test_a_detection_the_stack_does_not_have_is_an_error(capsys, name, message):
     assert main(["--detection", name, str(SAMPLE)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and message in captured.err
+
+
+def quiet_project(tmp_path: Path, minutes: int) -> Path:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((Path(generate.__file__).parents[2] / name).read_text())
+    (tmp_path / "Pulumi.quiet.yaml").write_text(
+        f"config:\n  login-monitoring:alertEmails: [sec@example.com]\n  login-monitoring:mailQuietMinutes: {minutes}\n"
+    )
+    return tmp_path
+
+
+def test_flood_control_mails_the_first_of_a_burst_and_a_digest_of_the_rest(capsys):
+    _, report = run_json(capsys, str(SAMPLE), "--since", "2024-05-01T09:50Z", "--until", "2024-05-01T10:15Z")
+    (first, digest) = report["mails"]
+    assert (first["time"], first["kind"]) == ("2024-05-01T09:58:00Z", "sign-in")
+    # Five more failures by 10:01:30; the schedule sends them 10 minutes after the first held one (10:09),
+    # at its next five-minute run.
+    assert (digest["time"], digest["kind"], digest["eventId"]) == ("2024-05-01T10:10:00Z", "digest", "")
+    assert digest["subject"] == "[digest] 5 more failed sign-ins: IAM user: alice in 111122223333"
+    assert "Count:       5" in digest["body"] and "Window key:  Failure|iam-user:111122223333:alice" in digest["body"]
+
+
+def test_without_flood_control_every_sign_in_is_mailed(tmp_path, capsys):
+    project = quiet_project(tmp_path, 0)
+    _, report = run_json(capsys, "--stack", "quiet", "--project-dir", str(project), str(SAMPLE))
+    assert {mail["kind"] for mail in report["mails"]} == {"sign-in"} and len(report["mails"]) == 25
+    failed = next(item for item in report["detections"] if item["id"] == "failed-console-sign-ins")
+    assert failed["signInMails"] == 20 and report["heldBackInDigests"] == 0
+
+
+def test_a_longer_quiet_time_holds_back_more(tmp_path, capsys):
+    project = quiet_project(tmp_path, 60)
+    _, report = run_json(capsys, "--stack", "quiet", "--project-dir", str(project), str(SAMPLE))
+    # alice's failures 09:58-10:48 are one burst: one mail of its own, the rest in digests.
+    alice = [
+        mail for mail in report["mails"] if mail["subject"].startswith("[!] Console sign-in FAILED: IAM user alice")
+    ]
+    assert len(alice) == 1 and report["signInMails"] + report["heldBackInDigests"] == 25
