@@ -253,7 +253,13 @@ def main(argv: list[str] | None = None, *, session_factory: Callable[[], Any] | 
         return 1
     if "DataScannedInBytes" in statistics:
         print(f"scanned: {describe_cost(statistics['DataScannedInBytes'], files)}", file=sys.stderr)
-    replay = Replay(settings.detections, notify_on=settings.notify_on, timezone=settings.display_timezone)
+    replay = Replay(
+        settings.detections,
+        notify_on=settings.notify_on,
+        timezone=settings.display_timezone,
+        alarm_resolved_mails=settings.alarm_resolved_mails,
+        mail_quiet_minutes=settings.mail_quiet_minutes,
+    )
     files_read = replay_rows(replay, rows)
     result = replay.result()
     context = {
@@ -262,6 +268,8 @@ def main(argv: list[str] | None = None, *, session_factory: Callable[[], Any] | 
         "files": files_read,
         "filesRead": files_read,
         "notifyOn": settings.notify_on,
+        "alarmResolvedMails": settings.alarm_resolved_mails,
+        "mailQuietMinutes": settings.mail_quiet_minutes,
     }
     if options.format == "json":
         print(json.dumps(render_json(result, replay.detections, context), indent=2, ensure_ascii=False))
