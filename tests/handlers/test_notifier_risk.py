@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -108,6 +110,63 @@ def test_a_retried_batch_keeps_its_reasons_and_mails_once(aws):
     assert aws.mails() == []
     ok_mail = next(mail for mail in mails if "Event ID:         ok" in mail["Message"])
     assert "Needs a look:     succeeded after failures: 3 failed sign-ins of this principal" in ok_mail["Message"]
+
+
+def test_concurrent_invocations_of_one_batch_store_and_mail_each_sign_in_once_with_the_same_reasons(aws):
+    aws.run([sign_in("tokyo", "10:00", JAPAN)])
+    aws.mails()
+    batch = [
+        *(sign_in(f"spray-{n}", f"10:1{n}", USA, user=f"user{n}", failed=True) for n in range(5)),
+        sign_in("ok", "10:30", USA, user="user9"),
+        sign_in("berlin", "10:40", GERMANY_V6),
+    ]
+    # DynamoDB applies each request atomically; moto does not, so requests are serialised while the two
+    # invocations still interleave between them.
+    atomic = threading.Lock()
+
+    class Atomic:
+        def __init__(self, client) -> None:
+            self._client = client
+
+        def __getattr__(self, name):
+            real = getattr(self._client, name)
+            if name == "exceptions":
+                return real
+
+            def call(**kwargs):
+                with atomic:
+                    return real(**kwargs)
+
+            return call
+
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def invoke(owner):
+        barrier.wait()
+        try:
+            payload = subscription_payload(batch)
+            dynamodb, sns = Atomic(aws.dynamodb), Atomic(aws.sns)
+            results.append(process_batch(payload, aws.config(), dynamodb, sns, clock=_handled, owner=owner))
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=invoke, args=(f"invocation-{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sum(result.stored for result in results) == len(batch)
+    assert sum(result.mailed for result in results) == len(batch)
+    mailed = subjects(aws)
+    assert sorted(mailed) == sorted(record["eventID"] for record in batch)
+    # Only earlier sign-ins count, so whichever invocation stored a sign-in gave it the same reasons.
+    assert reasons_of(aws, "spray-4")[-1] == "password spray: 5 user names failed from this IP in 60 minutes"
+    assert reasons_of(aws, "ok") == ["succeeded after failures: 5 failed sign-ins from this IP in 60 minutes"]
+    assert [reason.split(":")[0] for reason in reasons_of(aws, "berlin")] == ["new country", "impossible travel"]
+    assert "(new country)" in mailed["berlin"]
 
 
 def test_reasons_can_be_switched_off_by_setting(aws):
