@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         window=window,
         alarm_resolved_mails=settings.alarm_resolved_mails,
         mail_quiet_minutes=settings.mail_quiet_minutes,
+        outlier_floor=settings.outlier_floor if settings.outlier_alarm else None,
         notify_on=settings.notify_on,
         timezone=settings.display_timezone,
         report=problems.append,

@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from components.outlier_alarm import DETECTION_ID as OUTLIER_DETECTION
+from components.outlier_alarm import OUTLIER_PERIOD
 from detections.alarm_sim import AlarmSimulator, StateChange
+from detections.catalog import AlarmSpec
 from detections.pattern import compile_pattern
 from detections.profiles import EnabledDetection
 from handlers.digest import digest_body, digest_subject
@@ -72,6 +75,10 @@ class ReplayResult:
     summaries: dict[str, DetectionSummary] = field(default_factory=dict)
     outside_window: int = 0  # matching events and sign-ins left out by the window
     held_back: int = 0  # sign-ins flood control put in a digest instead of a mail of their own
+    # The outlier alarm's floor alone (its band needs CloudWatch's model and is not simulated): None when
+    # the stack has no outlier alarm, else its floor and the floor alarm's state changes.
+    outlier_floor: int | None = None
+    outlier_floor_transitions: list[StateChange] = field(default_factory=list)
 
 
 class _Timeline:
@@ -103,8 +110,12 @@ class Replay:
         window: Window | None = None,
         alarm_resolved_mails: bool = False,
         mail_quiet_minutes: int = 0,
+        outlier_floor: int | None = None,
     ) -> None:
         self.detections = list(detections)
+        # The outlier alarm exists only beside the failed sign-in detection, whose matches its floor counts.
+        has_failures = any(item.id == OUTLIER_DETECTION for item in self.detections)
+        self.outlier_floor = outlier_floor if has_failures else None
         self.simulators = [AlarmSimulator(item.alarm) for item in self.detections]
         self.matches = [0] * len(self.detections)
         self.matched_ids: list[list[tuple[datetime | None, str]]] = [[] for _ in self.detections]
@@ -271,7 +282,17 @@ class Replay:
             summaries=self._summaries(transitions, mails),
             outside_window=self.outside_window,
             held_back=self.held_back,
+            outlier_floor=self.outlier_floor,
+            outlier_floor_transitions=self._outlier_floor_transitions(),
         )
+
+    def _outlier_floor_transitions(self) -> list[StateChange]:
+        if self.outlier_floor is None:
+            return []
+        position = next(index for index, item in enumerate(self.detections) if item.id == OUTLIER_DETECTION)
+        floor = AlarmSimulator(AlarmSpec(period=OUTLIER_PERIOD, threshold=self.outlier_floor))
+        floor.per_minute.update(self.simulators[position].per_minute)
+        return floor.transitions()
 
     def _summaries(self, transitions: list[Transition], mails: list[Mail]) -> dict[str, DetectionSummary]:
         mailed = {mail.event_id for mail in mails if mail.kind == "sign-in"}

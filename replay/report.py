@@ -67,6 +67,25 @@ def render_json(result: ReplayResult, detections: Sequence[EnabledDetection], co
             for mail in result.mails
         ],
         "problems": [{"source": p.source, "line": p.line, "message": p.message} for p in result.problems],
+        **(
+            {
+                "outlierAlarm": {
+                    "bandSimulated": False,
+                    "floor": result.outlier_floor,
+                    "floorTransitions": [
+                        {
+                            "time": change.time.isoformat().replace("+00:00", "Z"),
+                            "from": change.old,
+                            "to": change.new,
+                            "reason": change.reason,
+                        }
+                        for change in result.outlier_floor_transitions
+                    ],
+                }
+            }
+            if result.outlier_floor is not None
+            else {}
+        ),
     }
 
 
@@ -105,6 +124,17 @@ def render_text(result: ReplayResult, detections: Sequence[EnabledDetection], co
             f"  {change.time:%Y-%m-%d %H:%M} UTC  {transition.detection_id:<{width}}  "
             f"{change.old:>5} -> {change.new:<5}  {change.reason}"
         )
+    if result.outlier_floor is not None:
+        lines += [
+            "",
+            f"Outlier alarm (anomaly band AND at least {result.outlier_floor} failed sign-ins in 5 minutes): not "
+            "simulated, the band needs CloudWatch's model of the live metric.",
+            "It can be in ALARM only while its floor alarm is; the floor alone:",
+        ]
+        if not result.outlier_floor_transitions:
+            lines.append("  none")
+        for change in result.outlier_floor_transitions:
+            lines.append(f"  {change.time:%Y-%m-%d %H:%M} UTC  {change.old:>5} -> {change.new:<5}  {change.reason}")
     digests = sum(mail.kind == "digest" for mail in result.mails)
     quiet = context.get("mailQuietMinutes")
     flood = f", mailQuietMinutes {quiet}" if quiet is not None else ""

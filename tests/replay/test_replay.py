@@ -342,3 +342,27 @@ def test_a_longer_quiet_time_holds_back_more(tmp_path, capsys):
         mail for mail in report["mails"] if mail["subject"].startswith("[!] Console sign-in FAILED: IAM user alice")
     ]
     assert len(alice) == 1 and report["signInMails"] + report["heldBackInDigests"] == 25
+
+
+def test_the_outlier_alarm_is_not_simulated_but_its_floor_is_and_the_report_says_so(tmp_path, capsys):
+    _, report = run_json(capsys, "--stack", "dev", str(SAMPLE))
+    outlier = report["outlierAlarm"]
+    assert (outlier["bandSimulated"], outlier["floor"]) == (False, 5)
+    # Five-minute sums: the 09:58-10:01 burst puts 6 in 09:57-10:02, the 11:0x burst 5 in 11:01-11:06.
+    assert [(t["time"], t["from"], t["to"]) for t in outlier["floorTransitions"]] == [
+        ("2024-05-01T10:02:00Z", "OK", "ALARM"),
+        ("2024-05-01T10:05:00Z", "ALARM", "OK"),
+        ("2024-05-01T11:06:00Z", "OK", "ALARM"),
+        ("2024-05-01T11:08:00Z", "ALARM", "OK"),
+    ]
+    main(["--stack", "dev", "--max-mails", "0", str(SAMPLE)])
+    assert "not simulated, the band needs CloudWatch's model of the live metric" in capsys.readouterr().out
+
+    project = tmp_path
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (project / name).write_text((Path(generate.__file__).parents[2] / name).read_text())
+    (project / "Pulumi.no-outlier.yaml").write_text(
+        "config:\n  login-monitoring:alertEmails: [sec@example.com]\n  login-monitoring:outlierAlarm: false\n"
+    )
+    _, report = run_json(capsys, "--stack", "no-outlier", "--project-dir", str(project), str(SAMPLE))
+    assert "outlierAlarm" not in report
