@@ -134,6 +134,7 @@ def test_duplicate_keys_in_a_stack_file_fail_naming_the_key_and_lines(tmp_path):
     [
         ("hub", {"displayTimezone": "Asia/Tokyo"}, f"{NS}:displayTimezone is set but ignored: a hub deploys no"),
         ("hub", {"detectionOverrides": ["vpc-changes.enabled=false"]}, f"{NS}:detectionOverrides is set but ignored"),
+        ("hub", {"outlierFloor": 8}, f"{NS}:outlierFloor is set but ignored: a hub deploys no"),
         (
             "dev",
             {"trailMode": "existing", "existingLogGroupName": "org-trail", "trailEvents": "all"},
