@@ -12,8 +12,12 @@ import duckdb
 from sqlglot import exp
 
 from backtest.duckdb_fields import VALUES, extract_values, field_columns, raw_columns
+from backtest.prefilter import condition, prefilter_paths, prefilter_tests
 from backtest.sql import Fields, Path, predicate
 from detections.pattern import CompiledPattern
+
+CANDIDATE = "candidate"
+SHORT = "short_values"
 
 
 def flags_select(
@@ -25,13 +29,39 @@ def flags_select(
 ) -> exp.Select:
     """SELECT <carried>, <raw>, m0, m1, ... FROM source: m<i> is true when patterns[i] matches `doc`.
 
-    `raw` names selectors whose JSON text to return as well (read in the same single parse).
+    `raw` names selectors whose JSON text to return as well. Every record is parsed once for `raw` and
+    the prefilter's selectors; only those that pass the prefilter are read again for all selectors.
     """
     fields = Fields()
     predicates = [predicate(compiled, fields) for compiled in patterns]
     raw_names = {name: fields.column("r", path) for name, path in (raw or {}).items()}
-    values = exp.select(*carried, exp.alias_(extract_values(exp.column(doc), fields), VALUES)).from_(source)
-    texts = exp.select(*carried, *raw_columns(fields)).from_(values.subquery("extracted"))
+    tests = prefilter_tests(patterns)
+    everything = extract_values(exp.column(doc), fields)
+    if tests is None:
+        values = exp.select(*carried, exp.alias_(everything, VALUES)).from_(source)
+        texts = raw_columns(fields)
+    else:
+        # Every record is read for the raw selectors and the tests' few; only those that pass a test are
+        # read for all selectors. The others' selectors stay NULL, as for an event holding none of them,
+        # which no pattern with tests matches; so typing them costs next to nothing.
+        raw_paths = list(dict.fromkeys((raw or {}).values()))
+        short = Fields(paths=raw_paths + [path for path in prefilter_paths(tests) if path not in raw_paths])
+
+        def text_of(path: Path, values: str = SHORT, paths: Sequence[Path] = short.paths) -> exp.Expression:
+            position = exp.Literal.number(list(paths).index(path))
+            return exp.cast(exp.Bracket(this=exp.column(values), expressions=[position]), "VARCHAR")
+
+        screened = exp.select(exp.Star(), exp.alias_(extract_values(exp.column(doc), short), SHORT)).from_(source)
+        kept = [*carried, *([] if doc in carried else [doc]), SHORT]
+        flagged = exp.select(*kept, exp.alias_(condition(tests, text_of), CANDIDATE))
+        read = exp.Case().when(exp.column(CANDIDATE), everything)
+        values = exp.select(*carried, SHORT, exp.alias_(read, VALUES))
+        values = values.from_(flagged.from_(screened.subquery("screened")).subquery("flagged"))
+        texts = [
+            exp.alias_(text_of(path) if path in raw_paths else text_of(path, VALUES, fields.paths), f"r{index}")
+            for index, path in enumerate(fields.paths)
+        ]
+    texts = exp.select(*carried, *texts).from_(values.subquery("extracted"))
     typed = exp.select(*carried, *raw_names.values(), *field_columns(fields)).from_(texts.subquery("texts"))
     return exp.select(
         *carried,

@@ -138,3 +138,14 @@ def test_stack_overrides_reach_the_sql(tmp_path, capsys, privileged):
     result = assert_same_report(capsys, "--stack", "tuned", "--project-dir", str(project), str(SAMPLE))
     matches = {item["id"]: item["matches"] for item in result["detections"]}
     assert matches["privileged-group-changes"] == (1 if privileged == "Administrators" else 0)
+
+
+def test_escaped_text_in_the_input_is_read_as_the_value_it_spells(tmp_path, capsys):
+    stop = json.dumps(ct("StopLogging", "cloudtrail.amazonaws.com", eventID="stop-escaped"))
+    escaped = stop.replace('"StopLogging"', '"\\u0053topLogging"').replace("cloudtrail.", "cloudtrail\\u002e")
+    assert escaped != stop and json.loads(escaped) == json.loads(stop)
+    (tmp_path / "escaped.jsonl").write_text(escaped + "\n")
+    write_records(tmp_path / "escaped.json", [json.loads(escaped)], gzipped=False)
+    (tmp_path / "escaped-records.json").write_text('{"Records": [' + escaped.replace("stop-escaped", "stop-2") + "]}")
+    result = assert_same_report(capsys, str(tmp_path))
+    assert {item["id"]: item["matches"] for item in result["detections"]}["cloudtrail-changes"] == 2
