@@ -26,7 +26,7 @@ from tempfile import TemporaryDirectory
 import duckdb
 from sqlglot import exp
 
-from backtest.duckdb_query import flags_select
+from backtest.duckdb_query import flags_select, screen_select
 from detections.pattern import compile_pattern
 from handlers.signin_events import subscription_filter_pattern
 from replay.core import Replay
@@ -88,7 +88,14 @@ def _events_and_problems(path: Path) -> Iterator[dict | Problem]:
 
 
 def _quote(value: str) -> str:
-    return exp.Literal.string(value).sql("duckdb")
+    """A DuckDB string literal (standard SQL: quotes doubled, backslashes as they are)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _compression(path: Path) -> str:
+    # DuckDB 1.5 refuses 'none'; auto_detect reads a file that is not gzipped by its extension (and one
+    # named .gz that is not gzipped fails, and goes to the Python reader).
+    return _quote("gzip" if _is_gzip(path) else "auto_detect")
 
 
 def _index_list(indexes: Sequence[int]) -> str:
@@ -174,20 +181,19 @@ class DuckDBReplay:
             # Each document ends with a marker row (doc NULL): a file with two markers holds two documents,
             # and one whose Records is not a list marks itself; both are the Python reader's to report.
             parts.append(
-                f"""SELECT ({_index_list(indexes)})[list_position({_file_list(listed)}, filename)] AS file,
-                       generate_subscripts(items, 1) - 1 AS position, unnest(items) AS doc,
+                f"""SELECT file, generate_subscripts(items, 1) - 1 AS position, unnest(items) AS doc,
                        Records IS NULL AS odd_file
-                FROM (SELECT filename, Records, list_append(coalesce(Records, []::JSON[]), NULL::JSON) AS items
+                FROM (SELECT ({_index_list(indexes)})[list_position({_file_list(listed)}, filename)] AS file,
+                             Records, list_append(coalesce(Records, []::JSON[]), NULL::JSON) AS items
                       FROM read_json({_file_list(listed)}, columns={{'Records': 'JSON[]'}},
                                      format='unstructured', filename=true,
-                                     compression={_quote("gzip" if gzipped else "none")},
+                                     compression={_quote("gzip" if gzipped else "auto_detect")},
                                      maximum_object_size={_MAX_DOCUMENT_BYTES}))"""
             )
         for index in inputs.lines:
-            compression = "gzip" if _is_gzip(files[index]) else "none"
             parts.append(
                 f"""SELECT {index} AS file, row_number() OVER () - 1 AS position, json AS doc, false AS odd_file
-                FROM read_ndjson_objects({_quote(str(files[index]))}, compression={_quote(compression)},
+                FROM read_ndjson_objects({_quote(str(files[index]))}, compression={_compression(files[index])},
                                          maximum_object_size={_MAX_DOCUMENT_BYTES})"""
             )
         parts.append(
@@ -206,7 +212,7 @@ class DuckDBReplay:
                 try:
                     connection.execute(
                         f"SELECT count(*) FROM read_json({_quote(str(files[index]))}, columns={{'Records': 'JSON[]'}}, "
-                        f"format='unstructured', compression={_quote('gzip' if gzipped else 'none')}, "
+                        f"format='unstructured', compression={_quote('gzip' if gzipped else 'auto_detect')}, "
                         f"maximum_object_size={_MAX_DOCUMENT_BYTES})"
                     ).fetchall()
                 except duckdb.Error:
@@ -215,7 +221,7 @@ class DuckDBReplay:
             try:
                 connection.execute(
                     f"SELECT count(*) FROM read_ndjson_objects({_quote(str(files[index]))}, "
-                    f"compression={_quote('gzip' if _is_gzip(files[index]) else 'none')}, "
+                    f"compression={_compression(files[index])}, "
                     f"maximum_object_size={_MAX_DOCUMENT_BYTES})"
                 ).fetchall()
             except duckdb.Error:
@@ -226,25 +232,39 @@ class DuckDBReplay:
 
     def _evaluate(self, connection, files, inputs: _Inputs, folder: Path) -> set[int]:
         """Evaluate every event into the table `evaluated`; return files that need the Python reader."""
-        carried = ["file", "position", "odd", "document_end", "body"]
-        # A record without eventTime or eventName is not an event: the Python reader reports its file.
-        not_event = " OR ".join(f"coalesce(json_type(doc -> '$.{name}'), 'NULL') = 'NULL'" for name in REQUIRED_FIELDS)
-        source = f"""SELECT file, position, doc, doc::VARCHAR AS body, doc IS NULL AS document_end,
-                        odd_file OR NOT starts_with(ltrim(doc::VARCHAR), '{{')
-                        OR (doc IS NOT NULL AND ({not_event})) AS odd
+        carried = ["file", "position", "odd", "document_end"]
+        source = f"""SELECT file, position, doc, doc IS NULL AS document_end,
+                        odd_file OR NOT starts_with(ltrim(doc::VARCHAR), '{{') AS odd
                      FROM ({self._sources(files, inputs, folder)})"""
-        raw = {"event_id": ("eventID",), "event_time": ("eventTime",)}
-        flags = flags_select(exp.to_table("source_rows"), "doc", carried, self.patterns, raw)
-        # The body is kept only for sign-ins, which the notifier renders from the whole event. An
-        # event's key is its eventID as JSON text, written canonically by DuckDB; null means none.
+        # The fields every event has are read in the same single parse as the event's id and time.
+        required = {f"required_{name}": (name,) for name in REQUIRED_FIELDS}
+        raw = {"event_id": ("eventID",), "event_time": ("eventTime",), **required}
+        rows = exp.to_table("source_rows")
+        connection.execute("DROP TABLE IF EXISTS screened")
+        screen = screen_select(rows, "doc", carried, self.patterns, raw)
+        if screen is None:
+            flags = flags_select(rows, "doc", carried, self.patterns, raw, document="body")
+        else:
+            # Each record is read for its id, time and the prefilter's selectors; only the few that may
+            # match are kept whole and evaluated in a second pass over that table.
+            connection.execute(f"CREATE TEMP TABLE screened AS WITH source_rows AS ({source}) {screen.sql('duckdb')}")
+            flags = flags_select(exp.to_table("screened"), "doc", carried, self.patterns, raw, "body", screened=True)
+        # A record without eventTime or eventName (missing or null) is not an event: the Python reader
+        # reports its file. The body is kept only for sign-ins, which the notifier renders from the
+        # whole event. An event's key is its eventID as JSON text, written canonically by DuckDB; null
+        # means none.
+        not_event = " OR ".join(f"coalesce({name}, 'null') = 'null'" for name in required)
         connection.execute("DROP TABLE IF EXISTS evaluated")
         connection.execute(
             f"""CREATE TEMP TABLE evaluated AS
                 WITH source_rows AS ({source})
-                SELECT * EXCLUDE (body), CASE WHEN m{self.signin} THEN body END AS body,
+                SELECT * EXCLUDE (body, odd, {", ".join(required)}),
+                       odd OR (NOT document_end AND ({not_event})) AS odd,
+                       CASE WHEN m{self.signin} THEN body::VARCHAR END AS body,
                        CASE WHEN event_id <> 'null' THEN event_id END AS event_key
                 FROM ({flags.sql("duckdb")})"""
         )
+        connection.execute("DROP TABLE IF EXISTS screened")
         odd = connection.execute(
             """SELECT file FROM evaluated GROUP BY file
                HAVING bool_or(odd) OR count(*) FILTER (WHERE document_end) > 1"""
@@ -256,24 +276,23 @@ class DuckDBReplay:
         replay = self.replay
         matched = " OR ".join(f"m{i}" for i in range(len(self.patterns)))
         listed = ", ".join(f"CASE WHEN m{i} THEN {i} END" for i in range(self.signin))
-        connection.execute(
-            """CREATE TEMP TABLE kept AS
-               SELECT *, event_key IS NOT NULL
-                         AND row_number() OVER (PARTITION BY event_key ORDER BY file, position) > 1 AS duplicate
-               FROM evaluated"""
-        )
-        connection.execute("DROP TABLE evaluated")
-        events, duplicates = connection.execute(
-            "SELECT count(*) FILTER (NOT duplicate), count(*) FILTER (duplicate) FROM kept"
-        ).fetchone()
+        # Only the first copy of an event counts. Counting needs no order: a key seen n times is n - 1
+        # duplicates. Only matched rows need to know whether they are the first copy of their key.
+        repeats = "count(event_key) - count(DISTINCT event_key)"
+        events, duplicates = connection.execute(f"SELECT count(*) - ({repeats}), {repeats} FROM evaluated").fetchone()
         replay.events += events
         replay.duplicates += duplicates
         rows = connection.execute(
-            f"""SELECT file, position, event_id, event_time, list_filter([{listed or "NULL"}], x -> x IS NOT NULL),
+            f"""WITH matched AS (SELECT * FROM evaluated WHERE {matched}),
+                     firsts AS (SELECT event_key, min(file::BIGINT * 4294967296 + position) AS first FROM evaluated
+                                WHERE event_key IN (SELECT event_key FROM matched) GROUP BY event_key)
+                SELECT file, position, event_id, event_time, list_filter([{listed or "NULL"}], x -> x IS NOT NULL),
                        m{self.signin}, body
-                FROM kept WHERE NOT duplicate AND ({matched}) ORDER BY file, position"""
+                FROM matched LEFT JOIN firsts ON matched.event_key = firsts.event_key
+                WHERE firsts.first IS NULL OR firsts.first = file::BIGINT * 4294967296 + position
+                ORDER BY file, position"""
         ).fetchall()
-        connection.execute("DROP TABLE kept")
+        connection.execute("DROP TABLE evaluated")
         # Problems come out in the order the Python replay meets them: by file, then position.
         merged = heapq.merge(
             ((index, position, 0, problem) for index, position, problem in read_problems),

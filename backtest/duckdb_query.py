@@ -20,54 +20,91 @@ CANDIDATE = "candidate"
 SHORT = "short_values"
 
 
+def _first_read(patterns: Sequence[CompiledPattern], raw: Mapping[str, Path], tests) -> Fields:
+    """The selectors every record is read for: the raw ones, then the prefilter's (or, without one, all)."""
+    fields = Fields()
+    for compiled in patterns:
+        predicate(compiled, fields)
+    raw_paths = list(dict.fromkeys(raw.values()))
+    extra = prefilter_paths(tests) if tests is not None else fields.paths
+    return Fields(paths=raw_paths + [path for path in extra if path not in raw_paths])
+
+
+def _text_of(path: Path, values: str, paths: Sequence[Path]) -> exp.Expression:
+    position = exp.Literal.number(list(paths).index(path))
+    return exp.cast(exp.Bracket(this=exp.column(values), expressions=[position]), "VARCHAR")
+
+
+def screen_select(
+    source: exp.Expression,
+    doc: str,
+    carried: Sequence[str],
+    patterns: Sequence[CompiledPattern],
+    raw: Mapping[str, Path] | None = None,
+) -> exp.Select | None:
+    """SELECT <carried>, <raw>, candidate, doc FROM source, reading each record for `raw` and the prefilter only.
+
+    `candidate` is false for a record no pattern can match, and then `doc` is NULL: only candidates are
+    kept whole, to be evaluated by `flags_select(..., screened=True)`. None when some pattern has no
+    prefilter tests (every record must then be evaluated).
+    """
+    tests = prefilter_tests(patterns)
+    if tests is None:
+        return None
+    raw = raw or {}
+    first = _first_read(patterns, raw, tests)
+    read = exp.select(exp.Star(), exp.alias_(extract_values(exp.column(doc), first), SHORT)).from_(source)
+    raw_texts = [exp.alias_(_text_of(path, SHORT, first.paths), name) for name, path in raw.items()]
+    candidate = condition(tests, lambda path: _text_of(path, SHORT, first.paths))
+    screened = exp.select(*carried, *raw_texts, exp.alias_(candidate, CANDIDATE), doc)
+    kept_doc = exp.Case().when(exp.column(CANDIDATE), exp.column(doc))
+    return exp.select(*carried, *raw, CANDIDATE, exp.alias_(kept_doc, doc)).from_(
+        screened.from_(read.subquery("read")).subquery("screened")
+    )
+
+
 def flags_select(
     source: exp.Expression,
     doc: str,
     carried: Sequence[str],
     patterns: Sequence[CompiledPattern],
     raw: Mapping[str, Path] | None = None,
-) -> exp.Select:
-    """SELECT <carried>, <raw>, m0, m1, ... FROM source: m<i> is true when patterns[i] matches `doc`.
+    document: str | None = None,
+    screened: bool = False,
+) -> exp.Query:
+    """SELECT <carried>, <raw>, <document>, m0, m1, ... FROM source: m<i> is true when patterns[i] matches `doc`.
 
-    `raw` names selectors whose JSON text to return as well. Every record is parsed once for `raw` and
-    the prefilter's selectors; only those that pass the prefilter are read again for all selectors.
+    `raw` names selectors whose JSON text to return as well (read in the same parse as the rest);
+    `document`, when given, names a column with the text of `doc`. With `screened`, `source` is the
+    output of `screen_select` (same patterns, carried and raw): only its candidates are read, typed and
+    evaluated, the others come out with every flag false and no document.
     """
+    raw = raw or {}
     fields = Fields()
     predicates = [predicate(compiled, fields) for compiled in patterns]
-    raw_names = {name: fields.column("r", path) for name, path in (raw or {}).items()}
-    tests = prefilter_tests(patterns)
-    everything = extract_values(exp.column(doc), fields)
-    if tests is None:
-        values = exp.select(*carried, exp.alias_(everything, VALUES)).from_(source)
-        texts = raw_columns(fields)
-    else:
-        # Every record is read for the raw selectors and the tests' few; only those that pass a test are
-        # read for all selectors. The others' selectors stay NULL, as for an event holding none of them,
-        # which no pattern with tests matches; so typing them costs next to nothing.
-        raw_paths = list(dict.fromkeys((raw or {}).values()))
-        short = Fields(paths=raw_paths + [path for path in prefilter_paths(tests) if path not in raw_paths])
+    flags = [exp.alias_(exp.func("coalesce", test, exp.false()), f"m{i}") for i, test in enumerate(predicates)]
+    documents = [document] if document else []
+    document_column = [exp.alias_(exp.column(doc), document)] if document else []
+    kept = [*carried, *raw, *documents]
+    if not screened:
+        # Every record read once for every selector, raw ones included.
+        first = _first_read(patterns, raw, None)
+        read = exp.select(*carried, *document_column, exp.alias_(extract_values(exp.column(doc), first), SHORT))
+        raw_texts = [exp.alias_(_text_of(path, SHORT, first.paths), name) for name, path in raw.items()]
+        texts = [exp.alias_(_text_of(path, SHORT, first.paths), f"r{index}") for index, path in enumerate(fields.paths)]
+        values = exp.select(*carried, *raw_texts, *documents, *texts).from_(read.from_(source).subquery("extracted"))
+        return _evaluate(values, kept, fields, flags)
+    every = exp.alias_(extract_values(exp.column(doc), fields), VALUES)
+    values = exp.select(*carried, *raw, *document_column, every).from_(source).where(exp.column(CANDIDATE))
+    passed = exp.select(*kept, *raw_columns(fields)).from_(values.subquery("extracted"))
+    ruled_out = exp.select(*carried, *raw, *(exp.alias_(exp.null(), name) for name in documents))
+    ruled_out = ruled_out.select(*(exp.false() for _ in flags)).from_(source).where(exp.not_(exp.column(CANDIDATE)))
+    return exp.union(_evaluate(passed, kept, fields, flags), ruled_out, distinct=False)
 
-        def text_of(path: Path, values: str = SHORT, paths: Sequence[Path] = short.paths) -> exp.Expression:
-            position = exp.Literal.number(list(paths).index(path))
-            return exp.cast(exp.Bracket(this=exp.column(values), expressions=[position]), "VARCHAR")
 
-        screened = exp.select(exp.Star(), exp.alias_(extract_values(exp.column(doc), short), SHORT)).from_(source)
-        kept = [*carried, *([] if doc in carried else [doc]), SHORT]
-        flagged = exp.select(*kept, exp.alias_(condition(tests, text_of), CANDIDATE))
-        read = exp.Case().when(exp.column(CANDIDATE), everything)
-        values = exp.select(*carried, SHORT, exp.alias_(read, VALUES))
-        values = values.from_(flagged.from_(screened.subquery("screened")).subquery("flagged"))
-        texts = [
-            exp.alias_(text_of(path) if path in raw_paths else text_of(path, VALUES, fields.paths), f"r{index}")
-            for index, path in enumerate(fields.paths)
-        ]
-    texts = exp.select(*carried, *texts).from_(values.subquery("extracted"))
-    typed = exp.select(*carried, *raw_names.values(), *field_columns(fields)).from_(texts.subquery("texts"))
-    return exp.select(
-        *carried,
-        *(exp.alias_(column, name) for name, column in raw_names.items()),
-        *(exp.alias_(exp.func("coalesce", test, exp.false()), f"m{i}") for i, test in enumerate(predicates)),
-    ).from_(typed.subquery("typed"))
+def _evaluate(texts: exp.Select, kept: Sequence[str], fields: Fields, flags: Sequence[exp.Expression]) -> exp.Select:
+    typed = exp.select(*kept, *field_columns(fields)).from_(texts.subquery("texts"))
+    return exp.select(*kept, *flags).from_(typed.subquery("typed"))
 
 
 def match_events(patterns: Sequence[CompiledPattern], events: Iterable[Any]) -> list[list[bool]]:
@@ -95,7 +132,13 @@ def match_events(patterns: Sequence[CompiledPattern], events: Iterable[Any]) -> 
                 exp.EQ(this=exp.column("format"), expression=exp.Literal.string("newline_delimited")),
             ],
         )
-        query = flags_select(exp.Table(this=source), "doc", ["position"], patterns).order_by("position")
+        screen = screen_select(exp.Table(this=source), "doc", ["position"], patterns)
         with duckdb.connect() as connection:
-            rows = connection.execute(query.sql("duckdb")).fetchall()
+            if screen is None:
+                query = flags_select(exp.Table(this=source), "doc", ["position"], patterns)
+            else:
+                connection.execute(f"CREATE TEMP TABLE screened AS {screen.sql('duckdb')}")
+                query = flags_select(exp.to_table("screened"), "doc", ["position"], patterns, screened=True)
+            ordered = exp.select(exp.Star()).from_(query.subquery("flags")).order_by("position")
+            rows = connection.execute(ordered.sql("duckdb")).fetchall()
     return [list(row[1:]) for row in rows]

@@ -149,3 +149,10 @@ def test_escaped_text_in_the_input_is_read_as_the_value_it_spells(tmp_path, caps
     (tmp_path / "escaped-records.json").write_text('{"Records": [' + escaped.replace("stop-escaped", "stop-2") + "]}")
     result = assert_same_report(capsys, str(tmp_path))
     assert {item["id"]: item["matches"] for item in result["detections"]}["cloudtrail-changes"] == 2
+
+
+def test_without_a_prefilter_every_record_is_evaluated_to_the_same_report(capsys, monkeypatch):
+    # A stack whose patterns give no prefilter test (numbers, `!=` on every branch) takes this path.
+    monkeypatch.setattr("backtest.duckdb_engine.screen_select", lambda *args, **kwargs: None)
+    result = assert_same_report(capsys, str(SAMPLE), str(SAMPLE / "cis-changes.jsonl"))
+    assert result["duplicatesSkipped"] == 7 and result["mails"]
