@@ -32,6 +32,8 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # The channel part of a Teams channel link, URL-encoded (as the link has it) or not.
 TEAMS_CHANNEL_ID = re.compile(r"^19(:|%3[aA])[A-Za-z0-9_\-]+(@|%40)thread\.(tacv2|skype)$")
 _CONFIGURATION_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+# Where the service writes a configuration's log, creating the group without retention if it is missing.
+CHAT_LOG_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class ChatDeliveryArgs:
     slack: SlackChannel | None = None
     teams: TeamsChannel | None = None
     webhook_url: str = ""
+    log_retention_days: int = 30
 
 
 def chat_problems(
@@ -130,7 +133,7 @@ class ChatDelivery(pulumi.ComponentResource):
                     slack_team_id=args.slack.workspace_id,
                     slack_channel_id=args.slack.channel_id,
                     **common,
-                    opts=child,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self._log_group(name, args, "slack")]),
                 )
             if args.teams:
                 aws.chatbot.TeamsChannelConfiguration(
@@ -140,7 +143,7 @@ class ChatDelivery(pulumi.ComponentResource):
                     team_id=args.teams.team_id,
                     channel_id=args.teams.channel_id,
                     **common,
-                    opts=child,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self._log_group(name, args, "teams")]),
                 )
             self.role_arn = role.arn
         if args.webhook_url:
@@ -155,3 +158,14 @@ class ChatDelivery(pulumi.ComponentResource):
                 opts=child,
             )
         self.register_outputs({"roleArn": self.role_arn})
+
+    def _log_group(self, name: str, args: ChatDeliveryArgs, channel: str) -> aws.cloudwatch.LogGroup:
+        """The configuration's log group, made first with a retention period (the service's own has none)."""
+        configuration = configuration_name(args.name_prefix, channel)
+        return aws.cloudwatch.LogGroup(
+            f"{name}-{channel}-logs",
+            name=f"/aws/chatbot/{configuration}",
+            region=CHAT_LOG_REGION,
+            retention_in_days=args.log_retention_days,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -199,6 +199,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                     slack=args.slack_channel,
                     teams=args.teams_channel,
                     webhook_url=args.alert_webhook_url,
+                    log_retention_days=args.notifier_log_retention_days,
                 ),
                 opts=child,
             )

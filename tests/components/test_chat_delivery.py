@@ -100,3 +100,15 @@ def test_a_wrong_chat_setting_is_refused_naming_its_key(changes, key, words):
         run_stack(**changes)
     messages = dict(raised.value.problems)
     assert key in messages and words in messages[key]
+
+
+def test_each_configuration_logs_into_a_group_with_retention_made_before_it(chat):
+    # The service writes to /aws/chatbot/<configuration name> in us-east-1 and would create the group
+    # without retention.
+    for channel, kind in (("slack", SLACK), ("teams", TEAMS)):
+        configuration = named(chat, kind, f"{PREFIX}-{channel}")
+        logs = named(chat, "aws:cloudwatch/logGroup:LogGroup", f"{PREFIX}-{channel}-logs")
+        assert logs.inputs["name"] == f"/aws/chatbot/{configuration.inputs['configurationName']}"
+        assert logs.inputs["region"] == "us-east-1"
+        assert logs.inputs["retentionInDays"] == 30
+        assert logs.urn in configuration.dependencies
