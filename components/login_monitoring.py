@@ -185,6 +185,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 risk_spray_user_names=args.risk_spray_user_names,
                 risk_spray_window_minutes=args.risk_spray_window_minutes,
                 mail_quiet_minutes=args.mail_quiet_minutes,
+                account_alias=args.account_alias,
             ),
             opts=child,
         )

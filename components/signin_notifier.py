@@ -39,6 +39,8 @@ class SignInNotifierArgs:
     risk_spray_window_minutes: int = 60
     # Flood control (handlers/flood.py): one mail per principal or IP and outcome per this many minutes.
     mail_quiet_minutes: int = 10
+    # Named in the mails next to this account's id (components/alarm_mailer.py says why it is given).
+    account_alias: str = ""
 
     def risk_variables(self) -> dict[str, str]:
         return {
@@ -165,6 +167,7 @@ class SignInNotifier(pulumi.ComponentResource):
                 **args.risk_variables(),
                 "FLOOD_TABLE_NAME": flood.name if flood else "",
                 "MAIL_QUIET_MINUTES": str(args.mail_quiet_minutes),
+                **({"ACCOUNT_ALIAS": args.account_alias} if args.account_alias else {}),
             },
             log_group_name=log_group.name,
             memory_size=256,

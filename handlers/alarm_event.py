@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.signin import parse_event_time
+from handlers.text import account_label
 
 DEFAULT_PERIOD_SECONDS = 300
 
@@ -41,8 +42,7 @@ class AlarmChange:
     @property
     def account(self) -> str:
         """The account as mails name it: the id, and the alias when known."""
-        account = self.account_id or "unknown account"
-        return f"{account} ({self.account_alias})" if self.account_alias else account
+        return account_label(self.account_id, self.account_alias)
 
 
 def parse_alarm_event(event: Any) -> AlarmChange:

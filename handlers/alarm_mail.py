@@ -12,11 +12,9 @@ from urllib.parse import quote
 from handlers.alarm_event import AlarmChange
 from handlers.location import locate
 from handlers.signin import parse_event_time, principal_of
-from handlers.text import SUBJECT_LIMIT, ascii_only, one_line, within_body_limit
+from handlers.text import SUBJECT_LIMIT, ascii_only, one_line, subject_account, within_body_limit
 
 MAX_ROWS = 25
-# " in <12-digit id> (<alias>)" takes at most this much of the subject.
-ACCOUNT_IN_SUBJECT = 40
 TOP = 5
 _COLUMN_LIMITS = {"who": 44, "action": 40, "source_ip": 39, "outcome": 60}
 
@@ -95,10 +93,7 @@ def _outcome(raw: dict) -> str:
 
 def render_subject(change: AlarmChange, title: str) -> str:
     state = {"ALARM": "[ALARM]", "OK": "[OK] resolved:"}.get(change.state, f"[{change.state}]")
-    account = f" in {change.account}"
-    if len(account) > ACCOUNT_IN_SUBJECT:
-        # A long alias must not crowd out what fired: the id stays whole, the alias is shortened.
-        account = account[: ACCOUNT_IN_SUBJECT - 4] + "...)"
+    account = subject_account(change.account_id, change.account_alias)
     head = ascii_only(f"{state} ")
     room = SUBJECT_LIMIT - len(head) - len(account)
     name = ascii_only(title)

@@ -28,7 +28,7 @@ from handlers.flood import (
     stored_time,
     summary_counts,
 )
-from handlers.text import SUBJECT_LIMIT, ascii_only, one_line, within_body_limit
+from handlers.text import SUBJECT_LIMIT, account_label, ascii_only, one_line, subject_account, within_body_limit
 
 logger = logging.getLogger("login-monitoring.notifier")
 TOP = 10
@@ -48,6 +48,9 @@ class DigestSender:
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
     calls: int = 0
+    # Named next to the stack's own account id (own_account); other accounts' ids stand alone.
+    account_alias: str = ""
+    own_account: str = ""
 
     def run(self) -> int:
         """Send every digest that is due; the number sent."""
@@ -122,7 +125,7 @@ class DigestSender:
     def _send(self, digest: Digest) -> None:
         try:
             self.calls += 1
-            subject, body = digest_subject(digest), self.body(digest)
+            subject, body = digest_subject(digest, self.alias(digest)), self.body(digest)
             self.sns.publish(**publish_request(self.topic_arn, subject, body, chat_notification(subject, body)))
         except Exception:
             self._release(digest)
@@ -157,16 +160,19 @@ class DigestSender:
             return
 
     def body(self, digest: Digest) -> str:
-        return digest_body(digest, self.zone, self.zone_name)
+        return digest_body(digest, self.zone, self.zone_name, self.alias(digest))
+
+    def alias(self, digest: Digest) -> str:
+        account = digest.sign_ins[0].account_id if digest.sign_ins else ""
+        return self.account_alias if account and account == self.own_account else ""
 
 
-def digest_subject(digest: Digest) -> str:
+def digest_subject(digest: Digest, alias: str = "") -> str:
     sign_ins = digest.sign_ins
     outcome = _outcome_word(sign_ins)
     who = _principal_phrase(sign_ins)
-    account = sign_ins[0].account_id or "unknown account"
     head = ascii_only(f"[digest] {len(sign_ins)} more {outcome} sign-ins: ")
-    tail = ascii_only(f" in {account}")[:20]
+    tail = subject_account(sign_ins[0].account_id, alias)
     room = SUBJECT_LIMIT - len(head) - len(tail)
     who = ascii_only(who)
     if len(who) > room:
@@ -180,12 +186,15 @@ def _principal_phrase(sign_ins) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} and others"
 
 
-def digest_body(digest: Digest, zone: tzinfo, zone_name: str) -> str:
+def digest_body(digest: Digest, zone: tzinfo, zone_name: str, alias: str = "") -> str:
     sign_ins = sorted(digest.sign_ins, key=lambda held: held.event_time)
     who, ips, countries = summary_counts(sign_ins)
     first, last = sign_ins[0].event_time, sign_ins[-1].event_time
     lines = [
-        one_line(f"{len(sign_ins)} more {_outcome_word(sign_ins)} sign-ins in AWS account {sign_ins[0].account_id}"),
+        one_line(
+            f"{len(sign_ins)} more {_outcome_word(sign_ins)} sign-ins "
+            f"in AWS account {account_label(sign_ins[0].account_id, alias)}"
+        ),
         "",
         "One mail went out for the first sign-in of this burst; these were stored as usual and held back",
         "so the burst does not flood the mailbox. Each one is in the sign-in history.",

@@ -6,7 +6,7 @@ from datetime import tzinfo
 
 from handlers.risk import short_name
 from handlers.signin import SignInRecord
-from handlers.text import SUBJECT_LIMIT, ascii_only, one_line, within_body_limit
+from handlers.text import SUBJECT_LIMIT, account_label, ascii_only, one_line, subject_account, within_body_limit
 
 __all__ = ["SUBJECT_LIMIT", "event_title", "one_line", "outcome_word", "render_body", "render_subject"]
 _EVENT_TITLES = {
@@ -26,12 +26,12 @@ def outcome_word(record: SignInRecord) -> str:
     return {"Success": "succeeded", "Failure": "FAILED"}.get(record.outcome, "outcome unknown")
 
 
-def render_subject(record: SignInRecord) -> str:
+def render_subject(record: SignInRecord, alias: str = "") -> str:
     flag = "[!] " if record.risk_reasons else ""
     # Reasons from the history are what a reader most needs to see first: name the first one.
     tag = f" ({short_name(record.history_reasons[0])})" if record.history_reasons else ""
     head = ascii_only(f"{flag}{event_title(record)} {outcome_word(record)}{tag}: ")[:72]
-    tail = ascii_only(f" in {record.account_id or 'unknown account'}")[:20]
+    tail = subject_account(record.account_id, alias)
     who = ascii_only(f"{record.principal_kind.label} {record.display_name}")
     room = SUBJECT_LIMIT - len(head) - len(tail)
     if len(who) > room:
@@ -66,7 +66,7 @@ def _clock(moment) -> str:
     return moment.isoformat(sep=" ", timespec="seconds")[:19]
 
 
-def render_body(record: SignInRecord, zone: tzinfo, zone_name: str) -> str:
+def render_body(record: SignInRecord, zone: tzinfo, zone_name: str, alias: str = "") -> str:
     when = f"{_clock(record.event_time.astimezone(zone))} {zone_name}"
     if zone_name != "UTC":
         when += f" ({_clock(record.event_time)} UTC)"
@@ -77,7 +77,7 @@ def render_body(record: SignInRecord, zone: tzinfo, zone_name: str) -> str:
         f"{record.principal_kind.label}: {record.display_name}",
         record.principal_arn,
         record.switched_from,
-        record.account_id,
+        account_label(record.account_id, alias) if record.account_id else "",
         when,
         {True: "yes", False: "no", None: "not reported"}[record.mfa_used],
         record.mfa_type,
@@ -90,5 +90,6 @@ def render_body(record: SignInRecord, zone: tzinfo, zone_name: str) -> str:
         record.event_id,
     )
     rendered = [label + one_line(value) for label, value in zip(_PADDED, values, strict=True) if value]
-    title = one_line(f"{event_title(record)} {outcome_word(record)} in AWS account {record.account_id}")
+    account = account_label(record.account_id, alias) if record.account_id else ""
+    title = one_line(f"{event_title(record)} {outcome_word(record)} in AWS account {account}")
     return within_body_limit("\n".join([title, "", *rendered, ""]))

@@ -108,7 +108,19 @@ class NotifierConfig:
     # Flood control: 0 minutes (or no table) mails every sign-in on its own.
     flood_table: str = ""
     quiet_minutes: int = 0
+    # The stack's account's alias (accountAlias), named next to that account's id only: an organization
+    # trail brings other accounts' sign-ins too.
+    account_alias: str = ""
     zone: tzinfo = field(init=False, repr=False, compare=False)
+
+    @property
+    def own_account(self) -> str:
+        # The alert topic belongs to the stack's account: arn:<partition>:sns:<region>:<account>:<name>.
+        parts = self.topic_arn.split(":")
+        return parts[4] if len(parts) > 5 else ""
+
+    def alias_for(self, account_id: str) -> str:
+        return self.account_alias if account_id and account_id == self.own_account else ""
 
     @property
     def quiet(self) -> timedelta | None:
@@ -170,6 +182,7 @@ class NotifierConfig:
             notify_on=env.get("NOTIFY_ON", NOTIFY_ALL),
             new_country=new_country == "true",
             flood_table=env.get("FLOOD_TABLE_NAME", ""),
+            account_alias=env.get("ACCOUNT_ALIAS", "").strip(),
             **numbers,
         )
 
@@ -348,8 +361,9 @@ class BatchRun:
         contested: list[_Mail] = []
         for record in records:
             try:
-                body = render_body(record, self.config.zone, self.config.timezone)
-                mail = _Mail(record, render_subject(record), body)
+                alias = self.config.alias_for(record.account_id)
+                body = render_body(record, self.config.zone, self.config.timezone, alias)
+                mail = _Mail(record, render_subject(record, alias), body)
             except RECORD_ERRORS as error:
                 self._skip(record.event_id, f"mail cannot be rendered: {type(error).__name__}: {error}")
                 continue
@@ -482,6 +496,8 @@ def send_digests(config: NotifierConfig, dynamodb: Any, sns: Any, **options: Any
         quiet=config.quiet,
         zone=config.zone,
         zone_name=config.timezone,
+        account_alias=config.account_alias,
+        own_account=config.own_account,
         owner=options.get("owner") or str(uuid.uuid4()),
         clock=options.get("clock", _utcnow),
         sleep=options.get("sleep", time.sleep),

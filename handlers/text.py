@@ -6,6 +6,8 @@ from __future__ import annotations
 SUBJECT_LIMIT = 99
 # SNS accepts messages up to 262,144 bytes; fields are capped at parse time, this is the last guard.
 BODY_LIMIT_BYTES = 256 * 1024
+# " in <12-digit id> (<alias>)" takes at most this much of a subject.
+ACCOUNT_IN_SUBJECT = 40
 
 
 def one_line(text: str) -> str:
@@ -26,3 +28,17 @@ def within_body_limit(body: str) -> str:
     if len(encoded) <= BODY_LIMIT_BYTES:
         return body
     return encoded[: BODY_LIMIT_BYTES - 16].decode("utf-8", "ignore") + "\n[cut]\n"
+
+
+def account_label(account_id: str, alias: str = "") -> str:
+    """The account as mails name it: the id, and the alias when known."""
+    account = account_id or "unknown account"
+    return f"{account} ({alias})" if alias else account
+
+
+def subject_account(account_id: str, alias: str = "") -> str:
+    """ " in <account>" for a subject; a long alias is shortened so it cannot crowd out what happened."""
+    tail = ascii_only(f" in {account_label(account_id, alias)}")
+    if len(tail) <= ACCOUNT_IN_SUBJECT:
+        return tail
+    return tail[: ACCOUNT_IN_SUBJECT - 4] + "...)" if alias else tail[:ACCOUNT_IN_SUBJECT]

@@ -15,6 +15,7 @@ from tests.components.program import alarm_mailer, alert_topic, named, run_stack
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 PERMISSION = "aws:lambda/permission:Permission"
+FUNCTION = "aws:lambda/function:Function"
 PREFIX = "login-monitoring-alarm-mailer"
 
 
@@ -123,10 +124,13 @@ def test_mailer_is_kept_and_watched_like_the_other_functions(dev):
         assert f"login-monitoring-dev-health-alarm-mailer-{signal}" in alarms
 
 
-def test_the_account_alias_is_handed_to_the_mailer_only_when_given(dev):
+def test_the_account_alias_is_handed_to_both_mailing_functions_only_when_given(dev):
+    notifier = "login-monitoring-sign-in-notifier-function"
     assert "ACCOUNT_ALIAS" not in alarm_mailer(dev).inputs["environment"]["variables"]
+    assert "ACCOUNT_ALIAS" not in named(dev, FUNCTION, notifier).inputs["environment"]["variables"]
     run = run_stack(accountAlias="acme-prod")
     assert alarm_mailer(run).inputs["environment"]["variables"]["ACCOUNT_ALIAS"] == "acme-prod"
+    assert named(run, FUNCTION, notifier).inputs["environment"]["variables"]["ACCOUNT_ALIAS"] == "acme-prod"
 
 
 @pytest.mark.parametrize("alias", ["Acme-Prod", "-acme", "ab", "acme_prod", "a" * 64])

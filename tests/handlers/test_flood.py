@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -202,3 +203,34 @@ def test_concurrent_invocations_open_one_window_and_send_one_digest(aws):
     assert sum(sent) == 1
     (digest,) = aws.mails()
     assert "Count:       79" in digest["Message"]
+
+
+def test_a_digest_names_the_alias_of_the_stacks_own_account_only(aws):
+    burst = failures(5)
+    deliver(aws, burst, last_time(burst) + timedelta(minutes=2))
+    aws.mails()
+    values = {"flood_table": "flood", "quiet_minutes": 10, "account_alias": "acme-prod"}
+    later = at(last_time(burst) + timedelta(minutes=11))
+
+    # The moto topic belongs to another account than the sign-ins: no alias.
+    assert send_digests(aws.config(**values), aws.dynamodb, aws.sns, clock=later, sleep=lambda s: None) == 1
+    assert aws.mails()[0]["Subject"] == "[digest] 4 more failed sign-ins: IAM user: hibino in 111122223333"
+
+    burst = failures(5, start=T0 + timedelta(hours=2), prefix="g")
+    deliver(aws, burst, last_time(burst) + timedelta(minutes=2))
+    aws.mails()
+    own = aws.config(**values, topic_arn="arn:aws:sns:us-east-1:111122223333:alerts")
+    published = []
+
+    class Inbox:
+        def publish(self, **request):
+            published.append(request)
+            return {"MessageId": "m"}
+
+    later = at(last_time(burst) + timedelta(minutes=11))
+    assert send_digests(own, aws.dynamodb, Inbox(), clock=later, sleep=lambda s: None) == 1
+    (request,) = published
+    assert request["Subject"] == "[digest] 4 more failed sign-ins: IAM user: hibino in 111122223333 (acme-prod)"
+    assert json.loads(request["Message"])["default"].startswith(
+        "4 more failed sign-ins in AWS account 111122223333 (acme-prod)\n"
+    )

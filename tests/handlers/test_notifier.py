@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 
@@ -163,3 +164,43 @@ def test_location_is_mailed_and_stored_with_the_sign_in(aws):
     assert "Location:         Japan (JP)" in bodies
     assert "Location:         Germany (DE)" in bodies
     assert "Location:         no location (AWS service or internal source)" in bodies
+
+
+class _Inbox:
+    """An SNS client that takes every publish (the topic's account is what the alias hangs on)."""
+
+    def __init__(self) -> None:
+        self.published: list[dict] = []
+
+    def publish(self, **request):
+        self.published.append(request)
+        return {"MessageId": f"m-{len(self.published)}"}
+
+
+def test_the_account_alias_is_named_for_the_stacks_own_account_only(aws):
+    own = event("iam_user_no_mfa_failure")
+    other = event("iam_user_no_mfa_failure", eventID="other-account")
+    other["userIdentity"] = {**other["userIdentity"], "accountId": "444455556666"}
+    inbox = _Inbox()
+    config = aws.config(topic_arn="arn:aws:sns:us-east-1:111122223333:alerts", account_alias="acme-prod")
+
+    process_batch(subscription_payload([own, other]), config, aws.dynamodb, inbox)
+
+    subjects = sorted(request["Subject"] for request in inbox.published)
+    assert subjects == [
+        "[!] Console sign-in FAILED: IAM user hibino-dev in 111122223333 (acme-prod)",
+        "[!] Console sign-in FAILED: IAM user hibino-dev in 444455556666",
+    ]
+    mails = {json.loads(r["Message"])["default"].splitlines()[0] for r in inbox.published}
+    assert mails == {
+        "Console sign-in FAILED in AWS account 111122223333 (acme-prod)",
+        "Console sign-in FAILED in AWS account 444455556666",
+    }
+
+
+def test_the_notifier_reads_the_alias_from_its_environment():
+    env = {"TABLE_NAME": "t", "TOPIC_ARN": "arn:aws:sns:us-east-1:111122223333:alerts", "ACCOUNT_ALIAS": "acme-prod"}
+    config = notifier.NotifierConfig.from_env(env)
+    assert config.alias_for("111122223333") == "acme-prod"
+    assert config.alias_for("444455556666") == config.alias_for("") == ""
+    assert notifier.NotifierConfig.from_env({**env, "ACCOUNT_ALIAS": ""}).alias_for("111122223333") == ""
