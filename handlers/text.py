@@ -6,7 +6,9 @@ from __future__ import annotations
 SUBJECT_LIMIT = 99
 # SNS accepts messages up to 262,144 bytes; fields are capped at parse time, this is the last guard.
 BODY_LIMIT_BYTES = 256 * 1024
-# " in <12-digit id> (<alias>)" takes at most this much of a subject.
+# " in <12-digit id>" (or " in unknown account") takes at most this much of a subject, and with
+# " (<alias>)" at most the second.
+ID_IN_SUBJECT = 20
 ACCOUNT_IN_SUBJECT = 40
 
 
@@ -37,8 +39,8 @@ def account_label(account_id: str, alias: str = "") -> str:
 
 
 def subject_account(account_id: str, alias: str = "") -> str:
-    """ " in <account>" for a subject; a long alias is shortened so it cannot crowd out what happened."""
+    """The subject's account part, ' in <account>'; a long alias is shortened to leave room for what happened."""
     tail = ascii_only(f" in {account_label(account_id, alias)}")
-    if len(tail) <= ACCOUNT_IN_SUBJECT:
+    if len(tail) <= (ACCOUNT_IN_SUBJECT if alias else ID_IN_SUBJECT):
         return tail
-    return tail[: ACCOUNT_IN_SUBJECT - 4] + "...)" if alias else tail[:ACCOUNT_IN_SUBJECT]
+    return tail[: ACCOUNT_IN_SUBJECT - 4] + "...)" if alias else tail[:ID_IN_SUBJECT]
