@@ -31,6 +31,7 @@ from handlers.signin_events import subscription_filter_pattern
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
 from replay.core import Replay
 from replay.report import render_json, render_text
+from replay.stack import report_context, stack_replay
 
 USD_PER_TB = 5.0
 MINIMUM_BYTES = 10 * 1024**2  # Athena bills at least 10 MB per query
@@ -253,24 +254,10 @@ def main(argv: list[str] | None = None, *, session_factory: Callable[[], Any] | 
         return 1
     if "DataScannedInBytes" in statistics:
         print(f"scanned: {describe_cost(statistics['DataScannedInBytes'], files)}", file=sys.stderr)
-    replay = Replay(
-        settings.detections,
-        notify_on=settings.notify_on,
-        timezone=settings.display_timezone,
-        alarm_resolved_mails=settings.alarm_resolved_mails,
-        mail_quiet_minutes=settings.mail_quiet_minutes,
-    )
+    replay = stack_replay(settings)
     files_read = replay_rows(replay, rows)
     result = replay.result()
-    context = {
-        "stack": options.stack,
-        "profile": settings.detection_profile,
-        "files": files_read,
-        "filesRead": files_read,
-        "notifyOn": settings.notify_on,
-        "alarmResolvedMails": settings.alarm_resolved_mails,
-        "mailQuietMinutes": settings.mail_quiet_minutes,
-    }
+    context = {**report_context(options.stack, settings), "files": files_read, "filesRead": files_read}
     if options.format == "json":
         print(json.dumps(render_json(result, replay.detections, context), indent=2, ensure_ascii=False))
     else:

@@ -22,12 +22,12 @@ from backtest.duckdb_engine import replay_files
 from components.settings import SettingsError, load_settings
 from detections.catalog import CATALOG
 from detections.profiles import EnabledDetection
-from handlers.risk import RiskSettings
 from offline import cli
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
 from replay.core import Replay, Window
 from replay.readers import Problem, input_files, read_events
 from replay.report import render_json, render_text
+from replay.stack import report_context, stack_replay
 
 
 class Progress:
@@ -157,25 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[Problem] = []
     files = input_files(options.paths, problems.append)
     window = Window(options.since, options.until)
-    replay = Replay(
-        detections,
-        window=window,
-        alarm_resolved_mails=settings.alarm_resolved_mails,
-        mail_quiet_minutes=settings.mail_quiet_minutes,
-        outlier_floor=settings.outlier_floor if settings.outlier_alarm else None,
-        notify_on=settings.notify_on,
-        timezone=settings.display_timezone,
-        report=problems.append,
-        risk=RiskSettings(
-            history_days=settings.sign_in_history_days,
-            new_country=settings.risk_new_country,
-            travel_minutes=settings.risk_impossible_travel_minutes,
-            failures_before_success=settings.risk_failures_before_success,
-            failures_window_minutes=settings.risk_failures_window_minutes,
-            spray_user_names=settings.risk_spray_user_names,
-            spray_window_minutes=settings.risk_spray_window_minutes,
-        ),
-    )
+    replay = stack_replay(settings, detections, window=window, report=problems.append)
     if options.engine == "duckdb":
         files_read = replay_files(replay, files, problems.append)
     else:
@@ -183,13 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     result = replay.result()
     result.problems = problems
     context = {
-        "stack": options.stack,
-        "profile": settings.detection_profile,
+        **report_context(options.stack, settings),
         "files": len(files),
         "filesRead": files_read,
-        "notifyOn": settings.notify_on,
-        "alarmResolvedMails": settings.alarm_resolved_mails,
-        "mailQuietMinutes": settings.mail_quiet_minutes,
         "since": _iso(options.since),
         "until": _iso(options.until),
     }
