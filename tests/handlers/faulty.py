@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
@@ -66,3 +67,24 @@ def mail_event_id(mail: dict) -> str:
 
 def mailed_ids(aws) -> list[str]:
     return sorted(mail_event_id(mail) for mail in aws.mails())
+
+
+class Atomic:
+    """DynamoDB applies each request to an item atomically; moto does not, so requests are serialised
+    here, while concurrent invocations still interleave between requests."""
+
+    lock = threading.Lock()
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def __getattr__(self, name):
+        real = getattr(self._client, name)
+        if name == "exceptions":
+            return real
+
+        def call(**kwargs):
+            with Atomic.lock:
+                return real(**kwargs)
+
+        return call

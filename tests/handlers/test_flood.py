@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from handlers.notifier import process_batch, send_digests
 from tests.handlers.events import event, subscription_payload
+from tests.handlers.faulty import Atomic
 
 T0 = datetime(2024, 5, 31, 23, 0, tzinfo=UTC)
 IPS = ("193.99.144.80", "1.0.16.1", "8.8.8.8")
@@ -31,27 +32,6 @@ def failures(count: int, start: datetime = T0, spacing: int = 10, prefix: str = 
 
 def at(moment: datetime):
     return lambda: moment
-
-
-class Atomic:
-    """DynamoDB applies each request to an item atomically; moto does not, so requests are serialised
-    here, while concurrent invocations still interleave between requests."""
-
-    lock = threading.Lock()
-
-    def __init__(self, client) -> None:
-        self._client = client
-
-    def __getattr__(self, name):
-        real = getattr(self._client, name)
-        if name == "exceptions":
-            return real
-
-        def call(**kwargs):
-            with Atomic.lock:
-                return real(**kwargs)
-
-        return call
 
 
 def deliver(aws, messages, clock: datetime, known=None, **config):

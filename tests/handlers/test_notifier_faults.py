@@ -23,7 +23,7 @@ from handlers.payload import MAX_DECODED_BYTES, PayloadError, decode_subscriptio
 from handlers.signin import parse_signin_event
 from handlers.store import LEASE_SECONDS, REDELIVERY_DAYS
 from tests.handlers.events import event, subscription_payload
-from tests.handlers.faulty import Clock, Faulty, client_error, mail_event_id, mailed_ids, process, run
+from tests.handlers.faulty import Atomic, Clock, Faulty, client_error, mail_event_id, mailed_ids, process, run
 from tests.handlers.lambda_logs import counted_by_health_filter
 from tests.handlers.moto_aws import HANDLED_AT
 
@@ -81,24 +81,6 @@ def test_a_lasting_mark_sent_failure_is_logged_not_retried(aws, caplog):
 # 4. Lambda's asynchronous delivery is at-least-once: two invocations of one batch run together.
 def test_concurrent_invocations_of_one_batch_mail_each_sign_in_once(aws):
     batch = [event("iam_user_mfa_failure", eventID=f"c-{index}") for index in range(40)]
-    # DynamoDB applies each request to an item atomically; moto does not, so requests are serialised
-    # here, while the two invocations still interleave between requests.
-    atomic = threading.Lock()
-
-    class Atomic:
-        def __init__(self, client) -> None:
-            self._client = client
-
-        def __getattr__(self, name):
-            real = getattr(self._client, name)
-            if name == "exceptions":
-                return real
-
-            def call(**kwargs):
-                with atomic:
-                    return real(**kwargs)
-
-            return call
 
     barrier = threading.Barrier(2)
     results, errors = [], []

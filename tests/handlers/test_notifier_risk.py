@@ -10,8 +10,8 @@ from botocore.exceptions import ClientError
 from handlers.notifier import ConfigurationError, NotifierConfig, process_batch
 from handlers.store import IP_INDEX, PRINCIPAL_INDEX
 from tests.handlers.events import subscription_payload
+from tests.handlers.faulty import Atomic, Faulty, client_error
 from tests.handlers.signins import GERMANY, GERMANY_V6, JAPAN, USA, sign_in, unknown_user_failure
-from tests.handlers.test_notifier_faults import Faulty, client_error
 
 
 def reasons_of(aws, event_id: str) -> list[str]:
@@ -120,24 +120,6 @@ def test_concurrent_invocations_of_one_batch_store_and_mail_each_sign_in_once_wi
         sign_in("ok", "10:30", USA, user="user9"),
         sign_in("berlin", "10:40", GERMANY_V6),
     ]
-    # DynamoDB applies each request atomically; moto does not, so requests are serialised while the two
-    # invocations still interleave between them.
-    atomic = threading.Lock()
-
-    class Atomic:
-        def __init__(self, client) -> None:
-            self._client = client
-
-        def __getattr__(self, name):
-            real = getattr(self._client, name)
-            if name == "exceptions":
-                return real
-
-            def call(**kwargs):
-                with atomic:
-                    return real(**kwargs)
-
-            return call
 
     barrier = threading.Barrier(2)
     results, errors = [], []
