@@ -96,6 +96,39 @@ class _Timeline:
         return self.sightings[bisect.bisect_left(self.times, moment) :]
 
 
+class _PrincipalHistory:
+    """One principal's sign-ins, read back in time linear in what the reasons need, not in the history.
+
+    Only "new country" looks back the whole signInHistoryDays, and it needs only which countries the
+    principal signed in from successfully since then: the latest such sign-in of each country says it.
+    The other reasons look back minutes and get every sign-in of that span.
+    """
+
+    def __init__(self) -> None:
+        self.timeline = _Timeline()
+        self.latest_success: dict[str, Sighting] = {}  # country -> the latest successful sign-in from it
+
+    def add(self, sighting: Sighting) -> None:
+        self.timeline.add(sighting)
+        if sighting.succeeded and sighting.country:
+            self.latest_success[sighting.country] = sighting
+
+    def history(self, moment: datetime, risk: RiskSettings) -> list[Sighting]:
+        lookback = risk.principal_lookback
+        if lookback is None:
+            return []
+        recent = [timedelta(0)]
+        if risk.travel_minutes:
+            recent.append(timedelta(minutes=risk.travel_minutes))
+        if risk.failures_before_success:
+            recent.append(timedelta(minutes=risk.failures_window_minutes))
+        start = earlier(moment, max(recent))
+        found = self.timeline.since(start)
+        oldest = earlier(moment, lookback)
+        found += [s for s in self.latest_success.values() if oldest <= s.time < start]
+        return found
+
+
 class Replay:
     """Feed decoded events one by one; `result()` simulates the alarms over everything fed."""
 
@@ -226,21 +259,24 @@ class Replay:
 
     def _mail_all(self) -> None:
         """Judge each sign-in by the ones before it, as the notifier does with its history table."""
-        by_principal: dict[str, _Timeline] = {}
+        by_principal: dict[str, _PrincipalHistory] = {}
         by_ip: dict[str, _Timeline] = {}
         flood = FloodControl(timedelta(minutes=self.mail_quiet_minutes)) if self.mail_quiet_minutes else None
         for record in sorted(self._sign_ins, key=lambda r: (r.event_time, r.event_id)):
             me = sighting_of(record)
-            mine = by_principal.setdefault(me.principal_key, _Timeline()) if me.principal_key else _Timeline()
-            from_ip = by_ip.setdefault(me.ip_key, _Timeline()) if me.ip_key else _Timeline()
+            mine = by_principal.setdefault(me.principal_key, _PrincipalHistory()) if me.principal_key else None
+            from_ip = by_ip.setdefault(me.ip_key, _Timeline()) if me.ip_key else None
+            # Only a successful sign-in reads its principal's history (as in the notifier).
             reasons = assess(
                 record,
-                mine.since(earlier(me.time, self.risk.principal_lookback or timedelta(0))),
-                from_ip.since(earlier(me.time, self.risk.ip_lookback or timedelta(0))),
+                mine.history(me.time, self.risk) if mine is not None and me.succeeded else (),
+                from_ip.since(earlier(me.time, self.risk.ip_lookback or timedelta(0))) if from_ip is not None else (),
                 self.risk,
             )
-            mine.add(me)
-            from_ip.add(me)
+            if mine is not None:
+                mine.add(me)
+            if from_ip is not None:
+                from_ip.add(me)
             if self.window.since is not None and record.event_time < self.window.since:
                 continue  # history only
             if reasons:
