@@ -231,45 +231,73 @@ class DuckDBReplay:
     # ------------------------------------------------------------------ evaluation
 
     def _evaluate(self, connection, files, inputs: _Inputs, folder: Path) -> set[int]:
-        """Evaluate every event into the table `evaluated`; return files that need the Python reader."""
-        carried = ["file", "position", "odd", "document_end"]
-        source = f"""SELECT file, position, doc, doc IS NULL AS document_end,
-                        odd_file OR NOT starts_with(ltrim(doc::VARCHAR), '{{') AS odd
+        """Read every record into `screened` and the ones that may match into `flagged`; return odd files.
+
+        `screened` holds one narrow row per record (and per document end): file, position, document_end,
+        odd, event_key. `flagged` holds the records some pattern or the notifier's filter may match (at
+        least all that do), with their flags, eventTime and (sign-ins only) the whole event. Odd files are
+        the ones the Python reader must read instead.
+        """
+        carried = ["file", "position", "document_end"]
+        source = f"""SELECT file, position, doc, doc IS NULL AS document_end, odd_file
                      FROM ({self._sources(files, inputs, folder)})"""
         # The fields every event has are read in the same single parse as the event's id and time.
         required = {f"required_{name}": (name,) for name in REQUIRED_FIELDS}
         raw = {"event_id": ("eventID",), "event_time": ("eventTime",), **required}
+        # A record without eventTime or eventName (missing or null; so any value that is not an object)
+        # is not an event: the Python reader reports its file. An event's key is its eventID as JSON
+        # text, written canonically by DuckDB; null means none.
+        not_event = " OR ".join(f"coalesce({name}, 'null') = 'null'" for name in required)
+        narrow = f"""odd_file OR (NOT document_end AND ({not_event})) AS odd,
+                     CASE WHEN event_id <> 'null' THEN event_id END AS event_key"""
         rows = exp.to_table("source_rows")
-        connection.execute("DROP TABLE IF EXISTS screened")
-        screen = screen_select(rows, "doc", carried, self.patterns, raw)
+        matched = " OR ".join(f"m{i}" for i in range(len(self.patterns)))
+        flagged_columns = ", ".join(
+            ["file", "position", "event_key", "event_time", *(f"m{i}" for i in range(len(self.patterns)))]
+        )
+        # The body is kept only for sign-ins, which the notifier renders from the whole event.
+        body = f"CASE WHEN m{self.signin} THEN body::VARCHAR END AS body"
+        for table in ("screened", "flagged"):
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+        screen = screen_select(rows, "doc", [*carried, "odd_file"], self.patterns, raw)
         if screen is None:
-            flags = flags_select(rows, "doc", carried, self.patterns, raw, document="body")
+            # Every record is evaluated in full, in the one pass.
+            flags = flags_select(rows, "doc", [*carried, "odd_file"], self.patterns, raw, document="body")
+            connection.execute(
+                f"""CREATE TEMP TABLE screened AS WITH source_rows AS ({source})
+                    SELECT * EXCLUDE (body), {narrow}, {body} FROM ({flags.sql("duckdb")})"""
+            )
+            connection.execute(
+                f"""CREATE TEMP TABLE flagged AS SELECT {flagged_columns}, body
+                    FROM screened WHERE NOT document_end AND ({matched})"""
+            )
         else:
             # Each record is read for its id, time and the prefilter's selectors; only the few that may
-            # match are kept whole and evaluated in a second pass over that table.
-            connection.execute(f"CREATE TEMP TABLE screened AS WITH source_rows AS ({source}) {screen.sql('duckdb')}")
-            flags = flags_select(exp.to_table("screened"), "doc", carried, self.patterns, raw, "body", screened=True)
-        # A record without eventTime or eventName (missing or null) is not an event: the Python reader
-        # reports its file. The body is kept only for sign-ins, which the notifier renders from the
-        # whole event. An event's key is its eventID as JSON text, written canonically by DuckDB; null
-        # means none.
-        not_event = " OR ".join(f"coalesce({name}, 'null') = 'null'" for name in required)
-        connection.execute("DROP TABLE IF EXISTS evaluated")
-        connection.execute(
-            f"""CREATE TEMP TABLE evaluated AS
-                WITH source_rows AS ({source})
-                SELECT * EXCLUDE (body, odd, {", ".join(required)}),
-                       odd OR (NOT document_end AND ({not_event})) AS odd,
-                       CASE WHEN m{self.signin} THEN body::VARCHAR END AS body,
-                       CASE WHEN event_id <> 'null' THEN event_id END AS event_key
-                FROM ({flags.sql("duckdb")})"""
-        )
-        connection.execute("DROP TABLE IF EXISTS screened")
+            # match are kept whole, and evaluated in a second pass over those alone.
+            connection.execute(
+                f"""CREATE TEMP TABLE screened AS WITH source_rows AS ({source})
+                    SELECT file, position, document_end, {narrow}, candidate,
+                           CASE WHEN candidate THEN event_time END AS event_time, doc
+                    FROM ({screen.sql("duckdb")})"""
+            )
+            flags = flags_select(
+                exp.to_table("screened"),
+                "doc",
+                ["file", "position", "event_key", "event_time"],
+                self.patterns,
+                document="body",
+                screened=True,
+                candidates_only=True,
+            )
+            # Unfiltered: DuckDB would copy every flag's expression into a pushed-down filter and work each
+            # selector's kind out again per pattern, far slower than writing the few ruled-out rows.
+            connection.execute(
+                f"CREATE TEMP TABLE flagged AS SELECT {flagged_columns}, {body} FROM ({flags.sql('duckdb')})"
+            )
         odd = connection.execute(
-            """SELECT file FROM evaluated GROUP BY file
+            """SELECT file FROM screened GROUP BY file
                HAVING bool_or(odd) OR count(*) FILTER (WHERE document_end) > 1"""
         ).fetchall()
-        connection.execute("DELETE FROM evaluated WHERE document_end")
         return {row[0] for row in odd}
 
     def _finish(self, connection, read_problems, report) -> None:
@@ -279,20 +307,23 @@ class DuckDBReplay:
         # Only the first copy of an event counts. Counting needs no order: a key seen n times is n - 1
         # duplicates. Only matched rows need to know whether they are the first copy of their key.
         repeats = "count(event_key) - count(DISTINCT event_key)"
-        events, duplicates = connection.execute(f"SELECT count(*) - ({repeats}), {repeats} FROM evaluated").fetchone()
+        events, duplicates = connection.execute(
+            f"SELECT count(*) - ({repeats}), {repeats} FROM screened WHERE NOT document_end"
+        ).fetchone()
         replay.events += events
         replay.duplicates += duplicates
         rows = connection.execute(
-            f"""WITH matched AS (SELECT * FROM evaluated WHERE {matched}),
-                     firsts AS (SELECT event_key, min(file::BIGINT * 4294967296 + position) AS first FROM evaluated
+            f"""WITH matched AS (SELECT * FROM flagged WHERE {matched}),
+                     firsts AS (SELECT event_key, min(file::BIGINT * 4294967296 + position) AS first FROM screened
                                 WHERE event_key IN (SELECT event_key FROM matched) GROUP BY event_key)
-                SELECT file, position, event_id, event_time, list_filter([{listed or "NULL"}], x -> x IS NOT NULL),
-                       m{self.signin}, body
+                SELECT file, position, matched.event_key, event_time,
+                       list_filter([{listed or "NULL"}], x -> x IS NOT NULL), m{self.signin}, body
                 FROM matched LEFT JOIN firsts ON matched.event_key = firsts.event_key
                 WHERE firsts.first IS NULL OR firsts.first = file::BIGINT * 4294967296 + position
                 ORDER BY file, position"""
         ).fetchall()
-        connection.execute("DROP TABLE evaluated")
+        connection.execute("DROP TABLE screened")
+        connection.execute("DROP TABLE flagged")
         # Problems come out in the order the Python replay meets them: by file, then position.
         merged = heapq.merge(
             ((index, position, 0, problem) for index, position, problem in read_problems),

@@ -71,13 +71,15 @@ def flags_select(
     raw: Mapping[str, Path] | None = None,
     document: str | None = None,
     screened: bool = False,
+    candidates_only: bool = False,
 ) -> exp.Query:
     """SELECT <carried>, <raw>, <document>, m0, m1, ... FROM source: m<i> is true when patterns[i] matches `doc`.
 
     `raw` names selectors whose JSON text to return as well (read in the same parse as the rest);
     `document`, when given, names a column with the text of `doc`. With `screened`, `source` is the
     output of `screen_select` (same patterns, carried and raw): only its candidates are read, typed and
-    evaluated, the others come out with every flag false and no document.
+    evaluated, the others come out with every flag false and no document (or, with `candidates_only`,
+    not at all).
     """
     raw = raw or {}
     fields = Fields()
@@ -97,6 +99,8 @@ def flags_select(
     every = exp.alias_(extract_values(exp.column(doc), fields), VALUES)
     values = exp.select(*carried, *raw, *document_column, every).from_(source).where(exp.column(CANDIDATE))
     passed = exp.select(*kept, *raw_columns(fields)).from_(values.subquery("extracted"))
+    if candidates_only:
+        return _evaluate(passed, kept, fields, flags)
     ruled_out = exp.select(*carried, *raw, *(exp.alias_(exp.null(), name) for name in documents))
     ruled_out = ruled_out.select(*(exp.false() for _ in flags)).from_(source).where(exp.not_(exp.column(CANDIDATE)))
     return exp.union(_evaluate(passed, kept, fields, flags), ruled_out, distinct=False)
