@@ -266,13 +266,21 @@ class Replay:
             me = sighting_of(record)
             mine = by_principal.setdefault(me.principal_key, _PrincipalHistory()) if me.principal_key else None
             from_ip = by_ip.setdefault(me.ip_key, _Timeline()) if me.ip_key else None
-            # Only a successful sign-in reads its principal's history (as in the notifier).
-            reasons = assess(
-                record,
-                mine.history(me.time, self.risk) if mine is not None and me.succeeded else (),
-                from_ip.since(earlier(me.time, self.risk.ip_lookback or timedelta(0))) if from_ip is not None else (),
-                self.risk,
-            )
+            # Only the histories a reason reads (as in the notifier): a principal's for a successful
+            # sign-in, an IP's for one that succeeded after failures or failed in a spray.
+            reasons = ()
+            if record.is_attempt:
+                by_ip_wanted = (me.succeeded and self.risk.failures_before_success) or (
+                    me.failed and self.risk.spray_user_names
+                )
+                reasons = assess(
+                    record,
+                    mine.history(me.time, self.risk) if mine is not None and me.succeeded else (),
+                    from_ip.since(earlier(me.time, self.risk.ip_lookback or timedelta(0)))
+                    if from_ip is not None and by_ip_wanted
+                    else (),
+                    self.risk,
+                )
             if mine is not None:
                 mine.add(me)
             if from_ip is not None:
