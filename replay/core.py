@@ -283,8 +283,8 @@ class Replay:
                 )
             if mine is not None:
                 mine.add(me)
-            if from_ip is not None:
-                from_ip.add(me)
+            if from_ip is not None and me.failed:
+                from_ip.add(me)  # an IP's reasons count only its failures
             if self.window.since is not None and record.event_time < self.window.since:
                 continue  # history only
             if reasons:

@@ -416,3 +416,43 @@ def test_a_principals_short_history_gives_the_reasons_its_whole_history_gives(se
         whole.append(me)
     # The history must have decided something, or the comparison proves nothing.
     assert reasons_seen - {"password spray"}
+
+
+def test_replay_judges_each_sign_in_as_assess_does_with_every_earlier_sign_in():
+    """Whatever replay leaves out of the histories it hands to assess must not change a single reason."""
+    import random
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from handlers.formatting import render_body
+    from handlers.risk import RiskSettings, assess, sighting_of
+    from handlers.signin import parse_signin_event
+    from tests.handlers.signins import GERMANY, JAPAN, USA, sign_in
+
+    risk = RiskSettings(failures_before_success=2, spray_user_names=3)
+    chooser = random.Random(11)
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    events = []
+    for index in range(300):
+        moment = start + timedelta(minutes=index * chooser.choice([1, 2, 7, 90]))
+        events.append(
+            sign_in(
+                f"e{index:03d}",
+                moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                chooser.choice([JAPAN, GERMANY, USA]),
+                user=chooser.choice(["alice", "bob", "carol", "dave"]),
+                failed=chooser.random() < 0.5,
+            )
+        )
+    replay = Replay(resolve_detections("recommended", ()), notify_on="all", risk=risk)
+    for event in chooser.sample(events, len(events)):
+        replay.feed(event)
+    bodies = {mail.event_id: mail.body for mail in replay.result().mails}
+    earlier, reasons_seen = [], set()
+    for record in sorted(map(parse_signin_event, events), key=lambda r: (r.event_time, r.event_id)):
+        reasons = assess(record, earlier, earlier, risk)
+        reasons_seen.update(reason.split(":")[0] for reason in reasons)
+        expected = render_body(replace(record, history_reasons=reasons) if reasons else record, UTC, "UTC")
+        assert bodies[record.event_id] == expected, record.event_id
+        earlier.append(sighting_of(record))
+    assert {"succeeded after failures", "password spray", "new country", "impossible travel"} <= reasons_seen
