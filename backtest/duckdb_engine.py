@@ -34,6 +34,7 @@ from replay.readers import REQUIRED_FIELDS, Problem, read_events
 
 _RECORDS_START = re.compile(r'^\s*\{\s*"Records"\s*:\s*\[')
 _SNIFF_BYTES = 1 << 16
+_START_BYTES = 256
 _CONTAINERS = ("Records", "Events", "events")
 # CloudTrail delivers files of a few MB; the cap only bounds one record document in memory.
 _MAX_DOCUMENT_BYTES = 1 << 28
@@ -56,7 +57,11 @@ def _classify(path: Path) -> str:
     try:
         opener = gzip.open if _is_gzip(path) else open
         with opener(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+            head = handle.read(_START_BYTES)
+            # CloudTrail's own files show their kind in the first bytes; only others need a longer look.
+            if _RECORDS_START.match(head.decode("utf-8", "replace")):
+                return "records"
+            head += handle.read(_SNIFF_BYTES - len(head))
         text = head.decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
         return "python"  # replay/readers.py names the problem
@@ -178,13 +183,15 @@ class DuckDBReplay:
             if not indexes:
                 continue
             listed = [files[i] for i in indexes]
-            # Each document ends with a marker row (doc NULL): a file with two markers holds two documents,
-            # and one whose Records is not a list marks itself; both are the Python reader's to report.
+            # Every document has a row at position 0: its first record, or (with no records) a marker row
+            # with document_end. A file with two such rows holds two documents, and one whose Records is
+            # null is odd; both are the Python reader's to report. (A list is unnested as it is, not copied.)
             parts.append(
                 f"""SELECT file, generate_subscripts(items, 1) - 1 AS position, unnest(items) AS doc,
-                       Records IS NULL AS odd_file
+                       document_end, Records IS NULL AS odd_file
                 FROM (SELECT ({_index_list(indexes)})[list_position({_file_list(listed)}, filename)] AS file,
-                             Records, list_append(coalesce(Records, []::JSON[]), NULL::JSON) AS items
+                             Records, coalesce(len(Records), 0) = 0 AS document_end,
+                             CASE WHEN len(Records) > 0 THEN Records ELSE [NULL::JSON] END AS items
                       FROM read_json({_file_list(listed)}, columns={{'Records': 'JSON[]'}},
                                      format='unstructured', filename=true,
                                      compression={_quote("gzip" if gzipped else "auto_detect")},
@@ -192,12 +199,13 @@ class DuckDBReplay:
             )
         for index in inputs.lines:
             parts.append(
-                f"""SELECT {index} AS file, row_number() OVER () - 1 AS position, json AS doc, false AS odd_file
+                f"""SELECT {index} AS file, row_number() OVER () - 1 AS position, json AS doc,
+                       false AS document_end, false AS odd_file
                 FROM read_ndjson_objects({_quote(str(files[index]))}, compression={_compression(files[index])},
                                          maximum_object_size={_MAX_DOCUMENT_BYTES})"""
             )
         parts.append(
-            f"""SELECT file, position, doc, false AS odd_file
+            f"""SELECT file, position, doc, false AS document_end, false AS odd_file
             FROM read_json({_quote(str(folder / "python.jsonl"))}, format='newline_delimited',
                            columns={{'file': 'INTEGER', 'position': 'BIGINT', 'doc': 'JSON'}},
                            maximum_object_size={_MAX_DOCUMENT_BYTES})"""
@@ -239,14 +247,13 @@ class DuckDBReplay:
         the ones the Python reader must read instead.
         """
         carried = ["file", "position", "document_end"]
-        source = f"""SELECT file, position, doc, doc IS NULL AS document_end, odd_file
-                     FROM ({self._sources(files, inputs, folder)})"""
+        source = self._sources(files, inputs, folder)
         # The fields every event has are read in the same single parse as the event's id and time.
         required = {f"required_{name}": (name,) for name in REQUIRED_FIELDS}
         raw = {"event_id": ("eventID",), "event_time": ("eventTime",), **required}
-        # A record without eventTime or eventName (missing or null; so any value that is not an object)
-        # is not an event: the Python reader reports its file. An event's key is its eventID as JSON
-        # text, written canonically by DuckDB; null means none.
+        # A record without eventTime or eventName (missing or null; so also a null or any value that is not
+        # an object) is not an event: the Python reader reports its file. An event's key is its eventID as
+        # JSON text, written canonically by DuckDB; null means none.
         not_event = " OR ".join(f"coalesce({name}, 'null') = 'null'" for name in required)
         narrow = f"""odd_file OR (NOT document_end AND ({not_event})) AS odd,
                      CASE WHEN event_id <> 'null' THEN event_id END AS event_key"""
@@ -296,7 +303,7 @@ class DuckDBReplay:
             )
         odd = connection.execute(
             """SELECT file FROM screened GROUP BY file
-               HAVING bool_or(odd) OR count(*) FILTER (WHERE document_end) > 1"""
+               HAVING bool_or(odd) OR count(*) FILTER (WHERE position = 0) > 1"""
         ).fetchall()
         return {row[0] for row in odd}
 

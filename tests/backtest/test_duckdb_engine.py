@@ -105,8 +105,15 @@ def test_unusual_and_broken_inputs_are_reported_alike(tmp_path, capsys):
     write_records(
         tmp_path / "k-not-events.json.gz", [not_an_event, {**stop, "eventID": "stop-3"}, {**stop, "eventTime": None}]
     )
+    (tmp_path / "l-null-item.json").write_text(json.dumps({"Records": [None, {**stop, "eventID": "stop-4"}]}))
+    (tmp_path / "m-records-null.json").write_text('{"Records": null}')
+    (tmp_path / "n-empty-then-full.json").write_text('{"Records": []}\n' + json.dumps({"Records": [root]}))
+    (tmp_path / "o-no-records.json").write_text('{"Records": []}')
     result = assert_same_report(capsys, str(tmp_path))
     assert len(result["problems"]) >= 9
+    problems = {p["source"].rsplit("/", 1)[-1] for p in result["problems"]}
+    assert {"l-null-item.json", "m-records-null.json", "n-empty-then-full.json"} <= problems
+    assert "o-no-records.json" not in problems
     assert result["filesRead"] < result["files"]
     assert "2 records are not CloudTrail events" in next(
         p["message"] for p in result["problems"] if "k-not" in p["source"]
