@@ -28,6 +28,7 @@ from components.backtest_athena import TABLE_NAME, database_name, logs_prefix
 from components.settings import SettingsError, load_settings
 from detections.pattern import compile_pattern
 from handlers.signin_events import subscription_filter_pattern
+from offline import cli
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
 from replay.core import Replay
 from replay.report import render_json, render_text
@@ -195,7 +196,7 @@ def replay_rows(replay: Replay, rows: list[list[str | None]]) -> int:
 
 
 def main(argv: list[str] | None = None, *, session_factory: Callable[[], Any] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backtest", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=cli.program("backtest"), description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack whose detections to backtest (default dev)")
     parser.add_argument("--athena-stack", help="stack with backtestAthena: true that holds the table (default --stack)")
     parser.add_argument("--from", dest="start", type=_day, required=True, help="first day, UTC (2024-05-01)")

@@ -234,7 +234,7 @@ def _render(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=cli.program("offline.plan"), description=__doc__.splitlines()[0])
     parser.add_argument("stack", nargs="?", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
     parser.add_argument("--all", action="store_true", help="plan every stack of the project and report per stack")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")

@@ -21,6 +21,7 @@ from typing import Any
 from handlers.risk import ip_key
 from handlers.signin import PrincipalKind
 from handlers.store import INDEXES, IP_INDEX, PRINCIPAL_INDEX, TIME_ATTRIBUTE, iso_time
+from offline import cli
 from operations.aws_clients import boto3_client
 
 _RELATIVE = re.compile(r"^(\d+)([mhd])$")
@@ -169,7 +170,7 @@ def table_from_outputs(path: str) -> tuple[str, str | None]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m operations.history", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=cli.program("operations.history"), description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--outputs", metavar="FILE", help="`pulumi stack output --json` of the stack, or - for stdin")
     source.add_argument("--table", help="the history table's name (stack output signInTableName)")

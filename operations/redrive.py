@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from offline import cli
 from operations.aws_clients import boto3_client
 
 # Stack outputs that name a failed-events queue.
@@ -159,7 +160,7 @@ def region_of(queue_url: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m operations.redrive", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=cli.program("operations.redrive"), description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--queue-url", action="append", help="a failed-events queue URL (repeatable)")
     source.add_argument("--outputs", metavar="FILE", help="`pulumi stack output --json` of the stack, or - for stdin")

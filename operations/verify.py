@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from offline import cli
 from operations.aws_clients import boto3_client
 
 TEST_USER = "TEST-login-monitoring-verify"
@@ -189,7 +190,7 @@ def _short(body: Any) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m operations.verify", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=cli.program("operations.verify"), description=__doc__.split("\n\n")[0])
     parser.add_argument("--outputs", required=True, metavar="FILE", help="`pulumi stack output --json`, or -")
     parser.add_argument("--no-alarm", action="store_true", help="skip setting the alarm state (no alarm mail)")
     parser.add_argument("--no-sign-in", action="store_true", help="skip the synthetic sign-in (no sign-in mail)")

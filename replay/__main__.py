@@ -106,7 +106,7 @@ def select_detections(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m replay", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=cli.program("replay"), description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders of CloudTrail history")
     parser.add_argument("--stack", default="dev", help="stack whose settings to use: Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="folder holding Pulumi.yaml")

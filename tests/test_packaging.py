@@ -79,3 +79,16 @@ def test_an_installed_copy_finds_the_project_from_the_current_directory(tmp_path
 
 def test_a_clone_uses_itself_wherever_the_command_starts(tmp_path):
     assert stack_config.find_project_dir(tmp_path) == ROOT
+
+
+@pytest.mark.parametrize("command", sorted(SCRIPTS))
+def test_each_command_names_itself_in_its_usage_as_it_was_typed(command, monkeypatch, capsys):
+    module_name, _, attribute = SCRIPTS[command].partition(":")
+    module = importlib.import_module(module_name)
+    typed_module = module_name.removesuffix(".__main__")
+    for argv0, expected in ((f"/venv/bin/{command}", command), (module.__file__, f"python -m {typed_module}")):
+        monkeypatch.setattr("sys.argv", [argv0, "--help"])
+        with pytest.raises(SystemExit) as stopped:
+            getattr(module, attribute)()
+        assert stopped.value.code == 0
+        assert capsys.readouterr().out.startswith(f"usage: {expected} "), command
