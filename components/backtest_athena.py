@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from components.aws_context import AwsContext
 from components.config_keys import aws_regions
 from components.policies import document
+from components.private_bucket import deny_insecure_transport, guard_bucket
 
 RESULTS_EXPIRATION_DAYS = 30
 # Stops a mistaken query (a year of an organization, say) at 10 TB, about 50 USD.
@@ -137,33 +138,7 @@ class BacktestAthena(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         results = aws.s3.Bucket(f"{name}-results", force_destroy=True, opts=child)
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-results-encryption",
-            bucket=results.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    ),
-                )
-            ],
-            opts=child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-results-public-access",
-            bucket=results.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-results-ownership",
-            bucket=results.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
+        guards = guard_bucket(f"{name}-results", results, child)
         # Query results copy trail content (sign-ins, IP addresses): keep them only as long as a review takes.
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-results-lifecycle",
@@ -184,17 +159,8 @@ class BacktestAthena(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             f"{name}-results-policy",
             bucket=results.id,
-            policy=document(
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [results.arn, pulumi.Output.concat(results.arn, "/*")],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership, encryption]),
+            policy=document(deny_insecure_transport(results.arn)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=guards),
         )
 
         workgroup = aws.athena.Workgroup(

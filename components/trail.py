@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components.aws_context import AwsContext, with_stream_suffix
 from components.policies import account_administers_key, allow, assume_role_by, document
+from components.private_bucket import deny_insecure_transport, guard_bucket
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
@@ -53,33 +54,7 @@ class CloudTrailLogging(pulumi.ComponentResource):
         # policy or public access block first would leave the logs unguarded). See "Removing an account".
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=False, opts=kept)
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-bucket-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    ),
-                )
-            ],
-            opts=kept,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-bucket-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=kept,
-        )
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-bucket-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=kept,
-        )
+        guards = guard_bucket(f"{name}-bucket", bucket, kept)
         # Versioning keeps an overwritten or deleted log file recoverable until the lifecycle expires it.
         versioning = aws.s3.BucketVersioning(
             f"{name}-bucket-versioning",
@@ -112,9 +87,7 @@ class CloudTrailLogging(pulumi.ComponentResource):
             bucket=bucket.id,
             policy=trail_bucket_policy(bucket.arn, trail_arn, owner, args.organization_id),
             # Put the policy after the public access block so the two never race.
-            opts=pulumi.ResourceOptions.merge(
-                kept, pulumi.ResourceOptions(depends_on=[public_access, ownership, encryption])
-            ),
+            opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=guards)),
         )
 
         log_group_name = f"{name}-log-group"
@@ -290,14 +263,7 @@ def trail_bucket_policy(
             }
         )
     return document(
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
+        deny_insecure_transport(bucket_arn),
         {
             "Sid": "CloudTrailAclCheck",
             "Effect": "Allow",
