@@ -34,10 +34,13 @@ from replay.readers import REQUIRED_FIELDS, Problem, read_events
 
 _RECORDS_START = re.compile(r'^\s*\{\s*"Records"\s*:\s*\[')
 _SNIFF_BYTES = 1 << 16
-_START_BYTES = 256
 _CONTAINERS = ("Records", "Events", "events")
 # CloudTrail delivers files of a few MB; the cap only bounds one record document in memory.
 _MAX_DOCUMENT_BYTES = 1 << 28
+
+
+class EngineRefused(RuntimeError):
+    """DuckDB refused the input and no single file explains it."""
 
 
 @dataclass
@@ -56,12 +59,10 @@ def _classify(path: Path) -> str:
     """'records' or 'lines' when DuckDB reads the file as replay/readers.py would; 'python' otherwise."""
     try:
         opener = gzip.open if _is_gzip(path) else open
+        # Reading this far also ends most gzipped files, so a bad trailer (CRC, size) shows here, as it does
+        # to the Python reader; DuckDB's own gzip reader does not check it.
         with opener(path, "rb") as handle:
-            head = handle.read(_START_BYTES)
-            # CloudTrail's own files show their kind in the first bytes; only others need a longer look.
-            if _RECORDS_START.match(head.decode("utf-8", "replace")):
-                return "records"
-            head += handle.read(_SNIFF_BYTES - len(head))
+            head = handle.read(_SNIFF_BYTES)
         text = head.decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
         return "python"  # replay/readers.py names the problem
@@ -138,10 +139,15 @@ class DuckDBReplay:
                 read_problems, read_ok = self._read_in_python(files, inputs.python, Path(folder))
                 try:
                     odd = self._evaluate(connection, files, inputs, Path(folder))
-                except duckdb.Error:
-                    odd = self._unreadable(connection, files, inputs)
+                except duckdb.Error as error:
+                    odd = self._unreadable(connection, files, inputs, Path(folder))
                     if not odd:
-                        raise
+                        # No file to blame: an event the Python reader took that DuckDB cannot hold (a lone
+                        # surrogate in a string, say).
+                        raise EngineRefused(
+                            f"DuckDB cannot read these events ({str(error).splitlines()[0]}); "
+                            "replay them with --engine python"
+                        ) from error
                 if not odd:
                     break
                 # Rare: a file DuckDB would read differently from the Python reader; the reader takes it.
@@ -177,7 +183,7 @@ class DuckDBReplay:
                 read_ok[index] = position > 0 or len(problems) == problems_before
         return problems, read_ok
 
-    def _sources(self, files, inputs: _Inputs, folder: Path) -> str:
+    def _sources(self, files, inputs: _Inputs, folder: Path, *, python: bool = True) -> str:
         parts = []
         for gzipped, indexes in inputs.records.items():
             if not indexes:
@@ -204,36 +210,30 @@ class DuckDBReplay:
                 FROM read_ndjson_objects({_quote(str(files[index]))}, compression={_compression(files[index])},
                                          maximum_object_size={_MAX_DOCUMENT_BYTES})"""
             )
-        parts.append(
-            f"""SELECT file, position, doc, false AS document_end, false AS odd_file
+        if python:
+            parts.append(
+                f"""SELECT file, position, doc, false AS document_end, false AS odd_file
             FROM read_json({_quote(str(folder / "python.jsonl"))}, format='newline_delimited',
                            columns={{'file': 'INTEGER', 'position': 'BIGINT', 'doc': 'JSON'}},
                            maximum_object_size={_MAX_DOCUMENT_BYTES})"""
-        )
+            )
         return "\nUNION ALL\n".join(f"({part})" for part in parts)
 
-    def _unreadable(self, connection, files, inputs: _Inputs) -> set[int]:
-        """After DuckDB refused the batch: the files it cannot read on their own."""
+    def _unreadable(self, connection, files, inputs: _Inputs, folder: Path) -> set[int]:
+        """After DuckDB refused the batch: the files it cannot read on their own, read as the batch reads them."""
         refused = set()
-        for gzipped, indexes in inputs.records.items():
-            for index in indexes:
-                try:
-                    connection.execute(
-                        f"SELECT count(*) FROM read_json({_quote(str(files[index]))}, columns={{'Records': 'JSON[]'}}, "
-                        f"format='unstructured', compression={_quote('gzip' if gzipped else 'auto_detect')}, "
-                        f"maximum_object_size={_MAX_DOCUMENT_BYTES})"
-                    ).fetchall()
-                except duckdb.Error:
-                    refused.add(index)
-        for index in inputs.lines:
+        singles = [
+            _Inputs(records={gz: [index], not gz: []}) for gz, group in inputs.records.items() for index in group
+        ]
+        singles += [_Inputs(lines=[index]) for index in inputs.lines]
+        for single in singles:
             try:
+                # Every record unnested and kept, so DuckDB transforms all of it, as in the batch.
                 connection.execute(
-                    f"SELECT count(*) FROM read_ndjson_objects({_quote(str(files[index]))}, "
-                    f"compression={_compression(files[index])}, "
-                    f"maximum_object_size={_MAX_DOCUMENT_BYTES})"
+                    f"SELECT count(doc), max(length(doc)) FROM ({self._sources(files, single, folder, python=False)})"
                 ).fetchall()
             except duckdb.Error:
-                refused.add(index)
+                refused.update(single.records[True] + single.records[False] + single.lines)
         return refused
 
     # ------------------------------------------------------------------ evaluation

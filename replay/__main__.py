@@ -18,7 +18,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backtest.duckdb_engine import replay_files
+from backtest.duckdb_engine import EngineRefused, replay_files
 from components.settings import SettingsError, load_settings
 from detections.catalog import CATALOG
 from detections.profiles import EnabledDetection
@@ -159,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     window = Window(options.since, options.until)
     replay = stack_replay(settings, detections, window=window, report=problems.append)
     if options.engine == "duckdb":
-        files_read = replay_files(replay, files, problems.append)
+        try:
+            files_read = replay_files(replay, files, problems.append)
+        except EngineRefused as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     else:
         files_read = _replay_in_python(replay, files, problems)
     result = replay.result()

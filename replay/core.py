@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -167,7 +168,7 @@ class Replay:
         # The notifier's history reasons need every sign-in in time order: mails are made in result().
         self.risk = risk or RiskSettings()
         self._sign_ins: list[SignInRecord] = []
-        self._seen: set[str] = set()
+        self._seen: set[str | tuple[str, str]] = set()
         # Index each pattern by the event names it can match, so an event only meets the
         # few patterns that could possibly match it.
         self._by_name: dict[str, list[tuple[int, Callable]]] = {}
@@ -189,11 +190,14 @@ class Replay:
     def feed(self, event: dict[str, Any]) -> None:
         event_id = event.get("eventID")
         if event_id is not None:
-            if event_id in self._seen:
+            # An eventID that is not a string (never seen from CloudTrail, but it is JSON) is told apart by
+            # its JSON text, as DuckDB does: 1 and 1.0 are two ids, "1" and 1 too, and an object is no error.
+            key = event_id if type(event_id) is str else ("json", json.dumps(event_id, separators=(",", ":")))
+            if key in self._seen:
                 # Overlapping inputs (an S3 file and a lookup-events export, say) hold the same event.
                 self.duplicates += 1
                 return
-            self._seen.add(event_id)
+            self._seen.add(key)
         self.events += 1
         name = event.get("eventName")
         if type(name) is not str:

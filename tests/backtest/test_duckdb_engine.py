@@ -120,6 +120,46 @@ def test_unusual_and_broken_inputs_are_reported_alike(tmp_path, capsys):
     )
 
 
+def test_a_gzip_file_with_a_bad_trailer_is_refused_alike(tmp_path, capsys):
+    stop = ct("StopLogging", "cloudtrail.amazonaws.com", eventID="stop-1")
+    data = bytearray(gzip.compress(json.dumps({"Records": [stop]}).encode()))
+    data[-8] ^= 0xFF  # the CRC, which DuckDB's own gzip reader does not check
+    (tmp_path / "bad-crc.json.gz").write_bytes(bytes(data))
+    write_records(tmp_path / "good.json.gz", [{**stop, "eventID": "stop-2"}])
+    result = assert_same_report(capsys, str(tmp_path))
+    assert result["events"] == 1 and "CRC" in result["problems"][0]["message"]
+
+
+def test_documents_duckdb_cannot_transform_go_to_the_python_reader(tmp_path, capsys):
+    stop = ct("StopLogging", "cloudtrail.amazonaws.com", eventID="stop-1")
+    first = json.dumps({"Records": [stop]})
+    for index, second in enumerate(["42", "[]", '[{"Records": []}]', '"text"']):
+        (tmp_path / f"second-{index}.json").write_text(first.replace("stop-1", f"stop-{index}") + "\n" + second)
+    (tmp_path / "twice.json").write_text(
+        '{"Records": [], "Records": ' + json.dumps([{**stop, "eventID": "late"}]) + "}"
+    )
+    write_records(tmp_path / "plain.json.gz", [{**stop, "eventID": "plain"}])
+    result = assert_same_report(capsys, str(tmp_path))
+    assert result["events"] >= 2
+
+
+def test_event_ids_that_are_not_strings_are_told_apart_by_their_json_text(tmp_path, capsys):
+    stop = ct("StopLogging", "cloudtrail.amazonaws.com")
+    ids = [1, 1.0, "1", True, {"id": 7}, {"id": 7}, [1], 10, 1e1]
+    write_records(tmp_path / "a.json", [{**stop, "eventID": value} for value in ids], gzipped=False)
+    result = assert_same_report(capsys, str(tmp_path))
+    assert (result["events"], result["duplicatesSkipped"]) == (len(ids) - 1, 1)
+
+
+def test_an_event_duckdb_cannot_hold_is_a_clear_error(tmp_path, capsys):
+    stop = json.dumps(ct("StopLogging", "cloudtrail.amazonaws.com", eventID="stop-1"))
+    # A lone surrogate: Python reads it, DuckDB refuses it, and the file is not DuckDB's to read.
+    (tmp_path / "lines.jsonl").write_text(stop.replace('"stop-1"', '"stop-\\ud800"') + "\n{bad\n")
+    assert report(capsys, "python", str(tmp_path))[0] == 0
+    code, out, err = report(capsys, "duckdb", str(tmp_path))
+    assert (code, out) == (1, "") and "DuckDB cannot read these events" in err and "--engine python" in err
+
+
 def test_a_missing_path_is_an_error_on_both_engines(capsys):
     for engine in ("python", "duckdb"):
         code, out, err = report(capsys, engine, str(SAMPLE), "no-such-history")
