@@ -17,8 +17,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext, with_stream_suffix
-from components.lambda_package import failed_events_queue, handler_archive, keep_failed_events, packaged_function
-from components.policies import allow, assume_role_by, document
+from components.lambda_package import handler_archive, wired_function
+from components.policies import allow, document
 from detections.profiles import EnabledDetection
 from handlers.alarm_mailer import DETECTIONS_FILE
 
@@ -104,31 +104,20 @@ class AlarmMailer(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlarmMailerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("loginmonitoring:index:AlarmMailer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        failed_events = failed_events_queue(f"{name}-failed-events", child)
-        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=args.log_retention_days, opts=child)
-        role = aws.iam.Role(
-            f"{name}-role",
-            description="Mails login-monitoring detection alarms with the events behind them.",
-            assume_role_policy=assume_role_by("lambda.amazonaws.com"),
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=alarm_mailer_policy(
+        wired = wired_function(
+            name,
+            parent=self,
+            role_description="Mails login-monitoring detection alarms with the events behind them.",
+            policy=lambda own_log_group_arn, failed_events_arn: alarm_mailer_policy(
                 trail_log_group_arn=args.log_group_arn,
                 topic_arn=args.topic_arn,
                 topic_key_arn=args.topic_key_arn,
-                own_log_group_arn=log_group.arn,
-                failed_events_arn=failed_events.arn,
+                own_log_group_arn=own_log_group_arn,
+                failed_events_arn=failed_events_arn,
             ),
-            opts=child,
-        )
-        function = packaged_function(
-            f"{name}-function",
+            log_retention_days=args.log_retention_days,
             description="Mails login-monitoring detection alarms with the events behind them.",
             handler=ALARM_MAILER_HANDLER,
-            role_arn=role.arn,
             variables={
                 "TOPIC_ARN": args.topic_arn,
                 "LOG_GROUP_NAME": args.log_group_name,
@@ -136,7 +125,6 @@ class AlarmMailer(pulumi.ComponentResource):
                 "RESOLVED_MAILS": "true" if args.resolved_mails else "false",
                 **({"ACCOUNT_ALIAS": args.account_alias} if args.account_alias else {}),
             },
-            log_group_name=log_group.name,
             memory_size=256,
             timeout=TIMEOUT_SECONDS,
             code=handler_archive(
@@ -147,9 +135,8 @@ class AlarmMailer(pulumi.ComponentResource):
                     ),
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
-        keep_failed_events(f"{name}-retries", function.name, failed_events.arn, child)
+        function = wired.function
         invokers = {item.id: alarm_name(args.name_prefix, item.id) for item in args.detections}
         invokers.update({extra.name.removeprefix(f"{args.name_prefix}-"): extra.name for extra in args.extra_alarms})
         for key, invoker in invokers.items():
@@ -165,10 +152,10 @@ class AlarmMailer(pulumi.ComponentResource):
             )
         self.function_arn = function.arn
         self.function_name = function.name
-        self.role_arn = role.arn
-        self.log_group_name = log_group.name
-        self.failed_events_queue_url = failed_events.url
-        self.failed_events_queue_name = failed_events.name
+        self.role_arn = wired.role.arn
+        self.log_group_name = wired.log_group.name
+        self.failed_events_queue_url = wired.failed_events.url
+        self.failed_events_queue_name = wired.failed_events.name
         self.register_outputs({"functionArn": self.function_arn, "failedEventsQueueUrl": self.failed_events_queue_url})
 
 

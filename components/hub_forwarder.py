@@ -9,8 +9,8 @@ import pulumi_aws as aws
 
 from components.aws_context import with_stream_suffix
 from components.detection_alarms import METRIC_NAMESPACE
-from components.lambda_package import failed_events_queue, keep_failed_events, packaged_function
-from components.policies import allow, assume_role_by, document
+from components.lambda_package import wired_function
+from components.policies import allow, document
 
 FORWARDER_HANDLER = "handlers.forwarder.handler"
 METRIC_RESOURCE = "AWS::CloudWatch::Metric"
@@ -42,35 +42,24 @@ class HubForwarder(pulumi.ComponentResource):
     def __init__(self, name: str, args: HubForwarderArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("loginmonitoring:index:HubForwarder", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=args.log_retention_days, opts=child)
-        # Without it, a hub-side problem longer than Lambda's retries would drop the member's mails.
-        failed_events = failed_events_queue(f"{name}-failed-events", child)
-        # The hub's topic policy admits organization roles whose name starts like this one.
-        role = aws.iam.Role(
-            f"{name}-role",
-            name_prefix="login-monitoring-hub-forwarder-",
-            description="Forwards this account's login-monitoring mails to the organization's hub.",
-            assume_role_policy=assume_role_by("lambda.amazonaws.com"),
-            opts=child,
-        )
-        policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=forwarder_policy(args.hub_topic_arn, args.hub_key_arn, log_group.arn, failed_events.arn),
-            opts=child,
-        )
-        function = packaged_function(
-            f"{name}-function",
+        # A failed-events queue: without it, a hub-side problem longer than Lambda's retries would drop the
+        # member's mails. The hub's topic policy admits organization roles whose name starts like this one.
+        wired = wired_function(
+            name,
+            parent=self,
+            role_name_prefix="login-monitoring-hub-forwarder-",
+            role_description="Forwards this account's login-monitoring mails to the organization's hub.",
+            policy=lambda log_group_arn, failed_events_arn: forwarder_policy(
+                args.hub_topic_arn, args.hub_key_arn, log_group_arn, failed_events_arn
+            ),
+            log_retention_days=args.log_retention_days,
             description="Forwards login-monitoring alarm and sign-in mails to the hub topic.",
             handler=FORWARDER_HANDLER,
-            role_arn=role.arn,
             variables={"HUB_TOPIC_ARN": args.hub_topic_arn},
-            log_group_name=log_group.name,
             memory_size=128,
             timeout=30,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
-        keep_failed_events(f"{name}-retries", function.name, failed_events.arn, child)
+        function = wired.function
         self._subscribe(name, "", args.topic_arn, function)
         if args.health_topic_arn is not None:
             self._subscribe(name, "-health", args.health_topic_arn, function)
@@ -86,12 +75,12 @@ class HubForwarder(pulumi.ComponentResource):
                 sink_identifier=args.sink_arn,
                 opts=child,
             )
-        self.role_arn = role.arn
+        self.role_arn = wired.role.arn
         self.link_arn = link.arn if link else None
         self.function_name = function.name
-        self.log_group_name = log_group.name
-        self.failed_events_queue_url = failed_events.url
-        self.failed_events_queue_name = failed_events.name
+        self.log_group_name = wired.log_group.name
+        self.failed_events_queue_url = wired.failed_events.url
+        self.failed_events_queue_name = wired.failed_events.name
         self.register_outputs(
             {"roleArn": self.role_arn, "linkArn": self.link_arn, "failedEventsQueueUrl": self.failed_events_queue_url}
         )

@@ -13,10 +13,15 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from components.policies import assume_role_by
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS_DIR = ROOT / "handlers"
@@ -134,6 +139,54 @@ def keep_failed_events(
         ),
         opts=opts,
     )
+
+
+@dataclass(frozen=True)
+class WiredFunction:
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+    failed_events: aws.sqs.Queue
+
+
+def wired_function(
+    name: str,
+    *,
+    parent: pulumi.Resource,
+    role_description: str,
+    policy: Callable[[pulumi.Output[str], pulumi.Output[str]], pulumi.Input[str]],
+    log_retention_days: int,
+    role_name_prefix: str | None = None,
+    **function_args: Any,
+) -> WiredFunction:
+    """A packaged function with its own log group, role and inline policy, and a queue for failed events.
+
+    `policy(log_group_arn, failed_events_arn)` is the role's policy document: every function writes its
+    own logs and sends what failed every retry to its own queue. The function waits for the policy, so
+    its first invocation already has its permissions.
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=log_retention_days, opts=child)
+    failed_events = failed_events_queue(f"{name}-failed-events", child)
+    role = aws.iam.Role(
+        f"{name}-role",
+        name_prefix=role_name_prefix,
+        description=role_description,
+        assume_role_policy=assume_role_by("lambda.amazonaws.com"),
+        opts=child,
+    )
+    role_policy = aws.iam.RolePolicy(
+        f"{name}-policy", role=role.id, policy=policy(log_group.arn, failed_events.arn), opts=child
+    )
+    function = packaged_function(
+        f"{name}-function",
+        role_arn=role.arn,
+        log_group_name=log_group.name,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[role_policy]),
+        **function_args,
+    )
+    keep_failed_events(f"{name}-retries", function.name, failed_events.arn, child)
+    return WiredFunction(function, role, log_group, failed_events)
 
 
 @functools.cache

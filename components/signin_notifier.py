@@ -8,8 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext, with_stream_suffix
-from components.lambda_package import HANDLER, failed_events_queue, keep_failed_events, packaged_function
-from components.policies import allow, assume_role_by, document
+from components.lambda_package import HANDLER, wired_function
+from components.policies import allow, document
 from handlers.flood import DIGEST_INDEX, DIGEST_KEY, DIGEST_PROJECTION, DIGEST_SORT, FLUSH_MINUTES
 from handlers.signin_events import subscription_filter_pattern
 from handlers.store import INDEXES, TIME_ATTRIBUTE
@@ -128,36 +128,21 @@ class SignInNotifier(pulumi.ComponentResource):
                 server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
                 opts=child,
             )
-        failed_events = failed_events_queue(f"{name}-failed-events", child)
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            retention_in_days=args.log_retention_days,
-            opts=child,
-        )
-        role = aws.iam.Role(
-            f"{name}-role",
-            description="Runs the login-monitoring sign-in notifier.",
-            assume_role_policy=assume_role_by("lambda.amazonaws.com"),
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=notifier_policy(
+        wired = wired_function(
+            name,
+            parent=self,
+            role_description="Runs the login-monitoring sign-in notifier.",
+            policy=lambda log_group_arn, failed_events_arn: notifier_policy(
                 table_arn=table.arn,
                 topic_arn=args.topic_arn,
                 topic_key_arn=args.topic_key_arn,
-                log_group_arn=log_group.arn,
-                failed_events_arn=failed_events.arn,
+                log_group_arn=log_group_arn,
+                failed_events_arn=failed_events_arn,
                 flood_table_arn=flood.arn if flood else None,
             ),
-            opts=child,
-        )
-        function = packaged_function(
-            f"{name}-function",
+            log_retention_days=args.log_retention_days,
             description="Stores and mails AWS console sign-in events (login-monitoring).",
             handler=HANDLER,
-            role_arn=role.arn,
             variables={
                 "TABLE_NAME": table.name,
                 "TOPIC_ARN": args.topic_arn,
@@ -169,12 +154,10 @@ class SignInNotifier(pulumi.ComponentResource):
                 "MAIL_QUIET_MINUTES": str(args.mail_quiet_minutes),
                 **({"ACCOUNT_ALIAS": args.account_alias} if args.account_alias else {}),
             },
-            log_group_name=log_group.name,
             memory_size=256,
             timeout=TIMEOUT_SECONDS,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
-        keep_failed_events(f"{name}-retries", function.name, failed_events.arn, child)
+        function = wired.function
         permission = aws.lambda_.Permission(
             f"{name}-invoke-from-logs",
             action="lambda:InvokeFunction",
@@ -196,11 +179,11 @@ class SignInNotifier(pulumi.ComponentResource):
             self._schedule_digests(name, function, args.context)
         self.function_arn = function.arn
         self.function_name = function.name
-        self.role_arn = role.arn
+        self.role_arn = wired.role.arn
         self.table_name = table.name
-        self.log_group_name = log_group.name
-        self.failed_events_queue_url = failed_events.url
-        self.failed_events_queue_name = failed_events.name
+        self.log_group_name = wired.log_group.name
+        self.failed_events_queue_url = wired.failed_events.url
+        self.failed_events_queue_name = wired.failed_events.name
         self.subscription_filter_name = subscription.name
         self.register_outputs(
             {
