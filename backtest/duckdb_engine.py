@@ -121,6 +121,7 @@ class DuckDBReplay:
         patterns = [item.compiled for item in replay.detections]
         self.signin = len(patterns)
         self.patterns = [*patterns, compile_pattern(subscription_filter_pattern())]
+        self.matched = " OR ".join(f"m{i}" for i in range(len(self.patterns)))  # SQL: some pattern matched
 
     def run(self, files: Sequence[Path], report) -> int:
         """Replay `files` (in order); report problems in replay/readers.py's order; return the files read."""
@@ -258,7 +259,6 @@ class DuckDBReplay:
         narrow = f"""odd_file OR (NOT document_end AND ({not_event})) AS odd,
                      CASE WHEN event_id <> 'null' THEN event_id END AS event_key"""
         rows = exp.to_table("source_rows")
-        matched = " OR ".join(f"m{i}" for i in range(len(self.patterns)))
         flagged_columns = ", ".join(
             ["file", "position", "event_key", "event_time", *(f"m{i}" for i in range(len(self.patterns)))]
         )
@@ -276,7 +276,7 @@ class DuckDBReplay:
             )
             connection.execute(
                 f"""CREATE TEMP TABLE flagged AS SELECT {flagged_columns}, body
-                    FROM screened WHERE NOT document_end AND ({matched})"""
+                    FROM screened WHERE NOT document_end AND ({self.matched})"""
             )
         else:
             # Each record is read for its id, time and the prefilter's selectors; only the few that may
@@ -309,7 +309,6 @@ class DuckDBReplay:
 
     def _finish(self, connection, read_problems, report) -> None:
         replay = self.replay
-        matched = " OR ".join(f"m{i}" for i in range(len(self.patterns)))
         listed = ", ".join(f"CASE WHEN m{i} THEN {i} END" for i in range(self.signin))
         # Only the first copy of an event counts. Counting needs no order: a key seen n times is n - 1
         # duplicates. Only matched rows need to know whether they are the first copy of their key.
@@ -320,7 +319,7 @@ class DuckDBReplay:
         replay.events += events
         replay.duplicates += duplicates
         rows = connection.execute(
-            f"""WITH matched AS (SELECT * FROM flagged WHERE {matched}),
+            f"""WITH matched AS (SELECT * FROM flagged WHERE {self.matched}),
                      firsts AS (SELECT event_key, min(file::BIGINT * 4294967296 + position) AS first FROM screened
                                 WHERE event_key IN (SELECT event_key FROM matched) GROUP BY event_key)
                 SELECT file, position, matched.event_key, event_time,

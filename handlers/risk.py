@@ -43,9 +43,19 @@ class RiskSettings:
     @property
     def principal_lookback(self) -> timedelta | None:
         """How far back a principal's history is read; None when no reason needs it."""
-        spans = []
+        recent = self.principal_recent_lookback
+        spans = [] if recent is None else [recent]
         if self.new_country:
             spans.append(timedelta(days=self.history_days))
+        return max(spans, default=None)
+
+    @property
+    def principal_recent_lookback(self) -> timedelta | None:
+        """How far back the reasons that want every earlier sign-in (travel, failures) look; None: none does.
+
+        "New country" looks further but only asks which countries a principal succeeded from.
+        """
+        spans = []
         if self.travel_minutes:
             spans.append(timedelta(minutes=self.travel_minutes))
         if self.failures_before_success:

@@ -114,16 +114,11 @@ class _PrincipalHistory:
         if sighting.succeeded and sighting.country:
             self.latest_success[sighting.country] = sighting
 
-    def history(self, moment: datetime, risk: RiskSettings) -> list[Sighting]:
-        lookback = risk.principal_lookback
+    def history(self, moment: datetime, recent: timedelta, lookback: timedelta | None) -> list[Sighting]:
+        """Every sign-in of the last `recent`, and each country's latest success within `lookback`."""
         if lookback is None:
             return []
-        recent = [timedelta(0)]
-        if risk.travel_minutes:
-            recent.append(timedelta(minutes=risk.travel_minutes))
-        if risk.failures_before_success:
-            recent.append(timedelta(minutes=risk.failures_window_minutes))
-        start = earlier(moment, max(recent))
+        start = earlier(moment, recent)
         found = self.timeline.since(start)
         oldest = earlier(moment, lookback)
         found += [s for s in self.latest_success.values() if oldest <= s.time < start]
@@ -266,6 +261,8 @@ class Replay:
         by_principal: dict[str, _PrincipalHistory] = {}
         by_ip: dict[str, _Timeline] = {}
         flood = FloodControl(timedelta(minutes=self.mail_quiet_minutes)) if self.mail_quiet_minutes else None
+        lookback, ip_lookback = self.risk.principal_lookback, self.risk.ip_lookback or timedelta(0)
+        recent = self.risk.principal_recent_lookback or timedelta(0)
         for record in sorted(self._sign_ins, key=lambda r: (r.event_time, r.event_id)):
             me = sighting_of(record)
             mine = by_principal.setdefault(me.principal_key, _PrincipalHistory()) if me.principal_key else None
@@ -279,10 +276,8 @@ class Replay:
                 )
                 reasons = assess(
                     record,
-                    mine.history(me.time, self.risk) if mine is not None and me.succeeded else (),
-                    from_ip.since(earlier(me.time, self.risk.ip_lookback or timedelta(0)))
-                    if from_ip is not None and by_ip_wanted
-                    else (),
+                    mine.history(me.time, recent, lookback) if mine is not None and me.succeeded else (),
+                    from_ip.since(earlier(me.time, ip_lookback)) if from_ip is not None and by_ip_wanted else (),
                     self.risk,
                 )
             if mine is not None:

@@ -407,7 +407,10 @@ def test_a_principals_short_history_gives_the_reasons_its_whole_history_gives(se
     reasons_seen = set()
     for record in records:
         me = sighting_of(record)
-        short = histories.setdefault(me.principal_key, _PrincipalHistory()).history(me.time, risk)
+        recent = risk.principal_recent_lookback or timedelta(0)
+        short = histories.setdefault(me.principal_key, _PrincipalHistory()).history(
+            me.time, recent, risk.principal_lookback
+        )
         whole = everything.setdefault(me.principal_key, [])
         expected = assess(record, whole, (), risk)
         assert assess(record, short, (), risk) == expected, record.event_id
