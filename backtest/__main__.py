@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None, *, session_factory: Callable[[], Any] | 
     parser.add_argument("--athena-stack", help="stack with backtestAthena: true that holds the table (default --stack)")
     parser.add_argument("--from", dest="start", type=_day, required=True, help="first day, UTC (2024-05-01)")
     parser.add_argument("--to", dest="end", type=_day, required=True, help="last day, UTC, included")
-    parser.add_argument("--account", action="append", default=[], help="account to read (repeat); see README")
+    parser.add_argument("--account", action="append", default=[], help="account to read (repeat); see docs/replay.md")
     parser.add_argument("--region", action="append", default=[], help="Region to read (repeat; default all)")
     parser.add_argument("--trail-bucket", help="the trail bucket (for --estimate and --run)")
     parser.add_argument("--estimate", action="store_true", help="list the trail bucket: bytes the query will scan")

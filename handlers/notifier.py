@@ -1,6 +1,6 @@
 """Lambda entry point: store every sign-in of a batch, then mail the ones that matter.
 
-What it guarantees (the README's "Reliability" section says the same for users):
+What it guarantees (docs/operations.md, "Reliability", says the same for users):
 - every valid sign-in is stored before any mail is attempted, so a mail problem never costs history;
   a storage error fails the invocation, and Lambda's retries or the failed-events queue bring the
   batch back (at-least-once storage, and the conditional write makes it exactly one item);

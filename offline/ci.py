@@ -12,7 +12,7 @@ A pull request runs code nobody has reviewed yet, so its preview must not hold t
 that `aws:assumeRoles` names. `preview-role` rewrites the stack file in the CI workspace (never
 committed) so the provider assumes `ci:previewRoleArn`, a read-only role of the same account.
 The IAM trust policies, not this rewrite, are what stops a pull request from reaching the deploy
-role: see "Credentials in CI" in the README.
+role: see "Credentials in CI" in docs/organization.md.
 
 Reads YAML only (PyYAML), so the job that lists stacks needs no other package.
 """

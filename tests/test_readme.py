@@ -1,4 +1,4 @@
-"""The README is what users follow: its commands and its config table must stay true."""
+"""The README and the docs pages are what users follow: their commands, tables and quoted output must stay true."""
 
 import re
 from pathlib import Path
@@ -9,11 +9,16 @@ from offline.stack_config import as_config_string
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = ROOT / "docs"
+
+
+def page(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
 
 
 def test_every_config_key_is_documented_with_its_default():
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    rows = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)`", README, flags=re.MULTILINE))
+    rows = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)`", page("configuration.md"), flags=re.MULTILINE))
     assert set(rows) == set(declared)
     for key, declaration in declared.items():
         default = declaration["default"]
@@ -22,30 +27,33 @@ def test_every_config_key_is_documented_with_its_default():
 
 
 def test_quick_start_commands_are_the_ones_ci_and_users_run():
-    assert "\npython -m offline.plan dev\n" in README
-    assert "\npython -m pytest\n" in README
+    for text in (README, page("planning.md")):
+        assert "\npython -m offline.plan dev\n" in text
+        assert "\npython -m pytest\n" in text
     ci_script = (ROOT / ".ci" / "run").read_text().splitlines()
     ci_commands = [line for line in ci_script if line and not line.startswith("#")]
     assert ci_commands[-1] == "python -m pytest"
     assert "python -m pip install --quiet -r requirements-dev.txt" in ci_commands
 
 
-def test_every_detection_is_in_the_readme_table():
+def test_every_detection_is_in_the_detections_table():
     from detections.catalog import CATALOG
 
+    detections = page("detections.md")
     for detection in CATALOG:
-        assert f"| `{detection.id}` | {detection.title} |" in README, detection.id
+        assert f"| `{detection.id}` | {detection.title} |" in detections, detection.id
 
 
-def test_replay_command_in_the_readme_runs_on_the_shipped_sample():
+def test_replay_command_in_the_readme_and_docs_runs_on_the_shipped_sample():
     assert "\npython -m replay --stack dev replay/sample/history\n" in README
+    assert "\npython -m replay --stack dev replay/sample/history\n" in page("replay.md")
     assert (ROOT / "replay" / "sample" / "history").is_dir()
 
 
-def test_policy_rule_count_in_the_readme_is_true():
+def test_policy_rule_count_in_the_docs_is_true():
     from policy.rules import RESOURCE_RULES, STACK_RULES
 
-    assert f"a Pulumi CrossGuard pack of {len(RESOURCE_RULES) + len(STACK_RULES)} rules" in README
+    assert f"a Pulumi CrossGuard pack of {len(RESOURCE_RULES) + len(STACK_RULES)} rules" in page("security.md")
 
 
 def test_every_example_stack_is_named_in_the_readme():
@@ -63,14 +71,15 @@ def test_the_sample_mail_is_what_the_notifier_renders_for_that_event():
     fixtures = json.loads((ROOT / "tests" / "handlers" / "fixtures" / "signin_events.json").read_text())
     record = parse_signin_event({**fixtures["iam_user_no_mfa_failure"], "sourceIPAddress": "193.99.144.80"})
     rendered = f"Subject: {render_subject(record)}\n\n{render_body(record, ZoneInfo('Asia/Tokyo'), 'Asia/Tokyo')}"
-    sample = README.split("## What a mail looks like\n\n```text\n", 1)[1].split("\n```", 1)[0]
+    sample = page("mails.md").split("## What a mail looks like\n\n```text\n", 1)[1].split("\n```", 1)[0]
     assert sample == rendered.rstrip("\n")
 
 
 def test_deploying_copies_the_example_before_stack_init_and_replaces_its_recipients():
-    deploying = README.split("## Deploying", 1)[1].split("```", 2)[1]
-    assert deploying.index("cp Pulumi.dev.yaml Pulumi.prod.yaml") < deploying.index("pulumi stack init prod")
-    assert deploying.index("pulumi config rm login-monitoring:alertEmails") < deploying.index("alertEmails[0]")
+    for text in (README.split("## Deploying", 1)[1], page("deploying.md")):
+        deploying = text.split("```", 2)[1]
+        assert deploying.index("cp Pulumi.dev.yaml Pulumi.prod.yaml") < deploying.index("pulumi stack init prod")
+        assert deploying.index("pulumi config rm login-monitoring:alertEmails") < deploying.index("alertEmails[0]")
 
 
 def test_the_type_error_the_readme_quotes_is_what_the_offline_plan_prints(tmp_path, capsys):
@@ -82,8 +91,9 @@ def test_the_type_error_the_readme_quotes_is_what_the_offline_plan_prints(tmp_pa
         "config:\n  login-monitoring:alertEmails: [sec@example.com]\n  login-monitoring:failedSignInThreshold: five\n"
     )
     assert main(["--project-dir", str(tmp_path), "prod"]) == 2
-    quoted = README.split("The offline plan has no CLI, so", 1)[1].split("```text\n", 1)[1].split("\n```", 1)[0]
+    planning = page("planning.md")
+    quoted = planning.split("The offline plan has no CLI, so", 1)[1].split("```text\n", 1)[1].split("\n```", 1)[0]
     assert capsys.readouterr().err.strip() == quoted
     # The CLI's own message names the key as Pulumi.yaml declares it, with the declared type.
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]["failedSignInThreshold"]
-    assert f"configuration key 'failedSignInThreshold' must be of type '{declared['type']}'" in README
+    assert f"configuration key 'failedSignInThreshold' must be of type '{declared['type']}'" in planning
