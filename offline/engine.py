@@ -45,6 +45,8 @@ class ResourceRecord:
     dependencies: tuple[str, ...]
     # `retainOnDelete`: `pulumi destroy` forgets the resource and leaves it in AWS.
     retain_on_delete: bool = False
+    # The explicit provider's "<urn>::<id>", when the resource has one (another Region, say).
+    provider: str = ""
 
 
 @dataclass
@@ -59,6 +61,8 @@ class ProgramRun:
     computed: dict[str, str] = field(default_factory=dict)
     # What the program logged as warnings, as `pulumi preview` would show them.
     warnings: list[str] = field(default_factory=list)
+    # The provider functions the program called (aws:index/getCallerIdentity:getCallerIdentity, ...).
+    invokes: list[str] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[ResourceRecord]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -104,8 +108,10 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         self.computed: dict[str, str] = {}
         # Explicit AWS providers by name -> their Region.
         self.provider_regions: dict[str, str] = {}
+        self.invokes: set[str] = set()
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        self.invokes.add(args.token)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": self.account_id,
@@ -265,6 +271,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     state=dict(registration.state) if registration else {},
                     dependencies=tuple(request.dependencies),
                     retain_on_delete=bool(request.retainOnDelete),
+                    provider=request.provider,
                 )
             )
         return response
@@ -333,6 +340,7 @@ def run_program(
         key=lambda record: (record.name, record.type, record.urn),
     )
     run.computed = dict(mocks.computed)
+    run.invokes = sorted(mocks.invokes)
     return run
 
 

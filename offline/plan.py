@@ -4,6 +4,11 @@
     python -m offline.plan dev --json     # the same as JSON
     python -m offline.plan --all          # every Pulumi.<stack>.yaml: hubs first, members read their outputs
     python -m offline.plan dev --diff before.json   # only what changed since a saved --json plan
+    python -m offline.plan dev --deploy-policy      # IAM policy the stack's deploy role needs
+    python -m offline.plan dev --preview-policy     # read-only policy of its preview role
+
+The policies print as a JSON list of managed-policy documents, each within IAM's 6,144 characters:
+one document, or more when a stack needs more (attach each to the role).
 
 Exit status: 0 planned, 2 configuration error (same message `pulumi preview` gives).
 """
@@ -248,7 +253,16 @@ def main(argv: list[str] | None = None) -> int:
         metavar="BEFORE",
         help="print only what changes against BEFORE: a plan saved with --json, or another stack's name",
     )
+    policies = parser.add_mutually_exclusive_group()
+    policies.add_argument(
+        "--deploy-policy", action="store_true", help="print the IAM policy the stack's deploy role needs"
+    )
+    policies.add_argument(
+        "--preview-policy", action="store_true", help="print the read-only IAM policy of the stack's preview role"
+    )
     options = parser.parse_args(argv)
+    if options.all and (options.deploy_policy or options.preview_policy):
+        parser.error("--deploy-policy and --preview-policy are for one stack, not --all")
     if options.all:
         try:
             plans = plan_all(options.project_dir)
@@ -275,12 +289,39 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for warning in run.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if options.deploy_policy or options.preview_policy:
+        return _print_policy(run, options)
     if before is not None:
         label, document = before
         diff = diff_plans(document, to_json(run), before_label=label, after_label=f"{run.project}/{run.stack}")
         print(dump_json(diff_to_json(diff)) if options.json else render_diff(diff))
         return 0
     print(dump_json(to_json(run)) if options.json else render_tree(run))
+    return 0
+
+
+def _print_policy(run: ProgramRun, options: argparse.Namespace) -> int:
+    # Imported here: role_policies reads plans with this module's Computed.
+    from offline import role_policies
+
+    config = load_stack_config(options.stack, options.project_dir)
+    pinned = account_ids(config.get("aws:allowedAccountIds") or "[]") or []
+    account = options.account_id or (pinned[0] if pinned else None)
+    build = role_policies.deploy_policy if options.deploy_policy else role_policies.preview_policy
+    try:
+        parts = role_policies.split(build(run, account))
+    except role_policies.PolicyGapError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if len(parts) > 1:
+        print(
+            f"note: {len(parts)} managed policies, each within IAM's {role_policies.MANAGED_POLICY_LIMIT} characters;"
+            " attach every one to the role",
+            file=sys.stderr,
+        )
+    if account is None:
+        print("note: the stack pins no aws:allowedAccountIds; ARNs name any account (*)", file=sys.stderr)
+    print(dump_json(parts))
     return 0
 
 
