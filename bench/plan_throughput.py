@@ -18,8 +18,9 @@ from offline.stack_config import PROJECT_DIR
 
 
 def write_project(folder: Path, members: int) -> None:
-    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.hub.yaml"):
+    for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(PROJECT_DIR / name, folder / name)
+    shutil.copy(PROJECT_DIR / "examples" / "Pulumi.hub.yaml", folder / "Pulumi.hub.yaml")
     regions = ("us-east-1", "eu-west-1", "ap-northeast-1", "us-west-2")
     for index in range(members):
         account = f"{100000000000 + index}"

@@ -4,9 +4,10 @@
     python -m offline.ci stacks --role hub      # only hubs (or: --role member)
     python -m offline.ci preview-role <stack>   # point the stack file at its read-only preview role
 
-Only a stack that pins `aws:allowedAccountIds` takes part: the provider then refuses any other
-account, so an example or a half-written stack file can neither fail every pull request nor
-deploy into whatever account the CI credentials reach.
+Only the team's own stacks (the Pulumi.<stack>.yaml files beside Pulumi.yaml, never examples/)
+that pin `aws:allowedAccountIds` take part: the provider then refuses any other account, so a
+half-written stack file can neither fail every pull request nor deploy into whatever account the
+CI credentials reach. No such stack gives an empty list, and the workflows skip their jobs.
 
 A pull request runs code nobody has reviewed yet, so its preview must not hold the deploy role
 that `aws:assumeRoles` names. `preview-role` rewrites the stack file in the CI workspace (never
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from offline.stack_config import PROJECT_DIR, StackConfigError, stack_names
+from offline.stack_config import PROJECT_DIR, StackConfigError, own_stack_files
 
 PREVIEW_ROLE_KEY = "ci:previewRoleArn"
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -55,7 +56,7 @@ def allowed_accounts(config: dict) -> list[str]:
 def deployable_stacks(project_dir: Path = PROJECT_DIR, role: str | None = None) -> list[str]:
     """Stacks that pin the accounts they may touch, optionally only hubs or only members."""
     chosen = []
-    for stack in stack_names(project_dir):
+    for stack in (stack_file.name for stack_file in own_stack_files(project_dir)):
         config = _config(stack, project_dir)
         if not allowed_accounts(config):
             continue

@@ -2,7 +2,7 @@
 
     python -m offline.plan dev            # resource tree
     python -m offline.plan dev --json     # the same as JSON
-    python -m offline.plan --all          # every Pulumi.<stack>.yaml: hubs first, members read their outputs
+    python -m offline.plan --all          # every stack file, yours and examples/: hubs first, members read theirs
     python -m offline.plan dev --diff before.json   # only what changed since a saved --json plan
     python -m offline.plan dev --deploy-policy      # IAM policy the stack's deploy role needs
     python -m offline.plan dev --preview-policy     # read-only policy of its preview role
@@ -34,20 +34,36 @@ from offline import cli
 from offline.engine import ProgramRun, ResourceRecord, run_program
 from offline.plan_diff import diff_plans, diff_to_json, render_diff
 from offline.plan_text import describe_input
-from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config, stack_names
+from offline.stack_config import (
+    PROJECT_DIR,
+    StackConfigError,
+    StackFile,
+    example_stack_files,
+    load_stack_config,
+    own_stack_files,
+    stack_names,
+)
 
 
 def plan(
-    stack: str, *, project_dir: Path = PROJECT_DIR, account_id: str | None = None, region: str | None = None
+    stack: str,
+    *,
+    project_dir: Path = PROJECT_DIR,
+    account_id: str | None = None,
+    region: str | None = None,
+    example: bool | None = None,
 ) -> ProgramRun:
-    config = load_stack_config(stack, project_dir)
+    config = load_stack_config(stack, project_dir, example=example)
     if account_id is not None:
         _check_account(account_id, config)
     outputs = {}
     hub_name = (config.get(f"{config.project}:hubStack") or "").rsplit("/", 1)[-1]
-    if hub_name and hub_name in stack_names(project_dir):
-        # A member's plan needs its hub's outputs: plan the hub from its stack file first.
-        outputs[hub_name] = run_program(load_stack_config(hub_name, project_dir), project_dir=project_dir).outputs
+    siblings = example_stack_files(project_dir) if config.example else own_stack_files(project_dir)
+    if hub_name and hub_name in {sibling.name for sibling in siblings}:
+        # A member's plan needs its hub's outputs: plan the hub from its stack file first. An example
+        # reports to the example hub, a stack of the team's to the team's own hub.
+        hub = load_stack_config(hub_name, project_dir, example=config.example)
+        outputs[hub_name] = run_program(hub, project_dir=project_dir).outputs
     return run_program(config, project_dir=project_dir, account_id=account_id, region=region, stack_outputs=outputs)
 
 
@@ -69,27 +85,39 @@ class StackPlan:
     role: str
     run: ProgramRun | None = None
     error: str | None = None
+    example: bool = False
+
+    @property
+    def label(self) -> str:
+        return StackFile(self.stack, Path(), self.example).label
 
 
 def plan_all(project_dir: Path = PROJECT_DIR) -> list[StackPlan]:
-    """Plan every stack; hubs first, so members read the hub plan's outputs as their StackReference.
+    """Plan every stack file: the team's own, then the examples, each set hubs first, so members read
+    their hub plan's outputs as their StackReference (an example's hub is an example, an own stack's its own).
 
     A stack that cannot be read or planned is reported with its problem; the others are still planned.
     """
+    return _plan_set(own_stack_files(project_dir), project_dir) + _plan_set(
+        example_stack_files(project_dir), project_dir
+    )
+
+
+def _plan_set(files: list[StackFile], project_dir: Path) -> list[StackPlan]:
     plans: list[StackPlan] = []
     configs = []
-    for name in stack_names(project_dir):
+    for stack_file in files:
         try:
-            configs.append(load_stack_config(name, project_dir))
+            configs.append(load_stack_config(stack_file.name, project_dir, example=stack_file.example))
         except StackConfigError as error:
-            plans.append(StackPlan(name, "?", error=str(error)))
+            plans.append(StackPlan(stack_file.name, "?", error=str(error), example=stack_file.example))
 
     def role(config) -> str:
         return config.get(f"{config.project}:stackRole") or "member"
 
     outputs: dict[str, dict] = {}
     for config in sorted(configs, key=lambda c: (role(c) != "hub", c.stack)):
-        plan = StackPlan(config.stack, role(config))
+        plan = StackPlan(config.stack, role(config), example=config.example)
         try:
             plan.run = run_program(config, project_dir=project_dir, stack_outputs=outputs)
         except (SettingsError, HubStackError) as error:
@@ -104,10 +132,10 @@ def plan_all(project_dir: Path = PROJECT_DIR) -> list[StackPlan]:
 
 
 def render_all(plans: list[StackPlan]) -> str:
-    lines = [f"{len(plans)} stacks planned offline (hubs first):", ""]
+    lines = [f"{len(plans)} stacks planned offline (yours, then examples/; hubs first):", ""]
     for plan in plans:
         if plan.error:
-            lines.append(f"  FAIL  {plan.stack:<24} {plan.role:<7} {plan.error.splitlines()[0]}")
+            lines.append(f"  FAIL  {plan.label:<24} {plan.role:<7} {plan.error.splitlines()[0]}")
             lines += [f"{'':39}{line}" for line in plan.error.splitlines()[1:]]
             continue
         run = plan.run
@@ -116,7 +144,7 @@ def render_all(plans: list[StackPlan]) -> str:
         hub = next((r.inputs.get("name") for r in run.of_type("pulumi:pulumi:StackReference")), None)
         if hub:
             detail += f", reports to {hub}"
-        lines.append(f"  ok    {plan.stack:<24} {plan.role:<7} {detail}")
+        lines.append(f"  ok    {plan.label:<24} {plan.role:<7} {detail}")
         lines += [f"{'':39}warning: {warning}" for warning in run.warnings]
     return "\n".join(lines)
 
@@ -240,7 +268,12 @@ def _render(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=cli.program("offline.plan"), description=__doc__.splitlines()[0])
-    parser.add_argument("stack", nargs="?", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    parser.add_argument(
+        "stack",
+        nargs="?",
+        default="dev",
+        help="stack name: reads Pulumi.<stack>.yaml, else examples/Pulumi.<stack>.yaml (default: dev)",
+    )
     parser.add_argument("--all", action="store_true", help="plan every stack of the project and report per stack")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument(
@@ -273,7 +306,13 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 dump_json(
                     [
-                        {"stack": p.stack, "role": p.role, "error": p.error, "plan": to_json(p.run) if p.run else None}
+                        {
+                            "stack": p.stack,
+                            "example": p.example,
+                            "role": p.role,
+                            "error": p.error,
+                            "plan": to_json(p.run) if p.run else None,
+                        }
                         for p in plans
                     ]
                 )

@@ -3,12 +3,18 @@
 The CLI merges the defaults declared in Pulumi.yaml with the stack file's values
 and passes every value as a string (lists as JSON). The offline runs do the same,
 so the program reads config exactly as it does under `pulumi preview`.
+
+A team's own stacks are the Pulumi.<stack>.yaml files beside Pulumi.yaml, where the CLI
+looks for them; they are what CI previews and deploys. The examples live in examples/, so
+the CLI and CI never take them for a stack of the team's. A stack name reads the team's
+own file first and falls back to the example of that name (`python -m offline.plan dev`
+on a fresh clone plans examples/Pulumi.dev.yaml).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +38,25 @@ def find_project_dir(start: Path | None = None) -> Path:
 PROJECT_DIR = find_project_dir()
 
 
+EXAMPLES = "examples"
+
+
 class StackConfigError(Exception):
     """The project or stack file cannot be read."""
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """One Pulumi.<stack>.yaml: a team's own (beside Pulumi.yaml) or an example (in examples/)."""
+
+    name: str
+    path: Path
+    example: bool
+
+    @property
+    def label(self) -> str:
+        """How the commands name it: `dev` for a stack of the team's, `examples/dev` for the example."""
+        return f"{EXAMPLES}/{self.name}" if self.example else self.name
 
 
 @dataclass(frozen=True)
@@ -41,14 +64,20 @@ class StackConfig:
     project: str
     stack: str
     values: dict[str, str]
+    example: bool = field(default=False, compare=False)
 
     def get(self, key: str, default: str | None = None) -> str | None:
         return self.values.get(key, default)
 
 
 def load_stack_config(
-    stack: str, project_dir: Path = PROJECT_DIR, overrides: dict[str, Any] | None = None
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    overrides: dict[str, Any] | None = None,
+    *,
+    example: bool | None = None,
 ) -> StackConfig:
+    """The stack's config; example=None takes the team's own file, else the example of that name."""
     if not (project_dir / "Pulumi.yaml").is_file():
         raise StackConfigError(f"no Pulumi.yaml in {project_dir}: run in the project's folder or pass --project-dir")
     project_file = _read_yaml(project_dir / "Pulumi.yaml")
@@ -63,24 +92,56 @@ def load_stack_config(
         elif not isinstance(declaration, dict):
             values[full_key] = declaration
 
-    stack_path = project_dir / f"Pulumi.{stack}.yaml"
-    if not stack_path.exists():
-        known = stack_names(project_dir)
-        raise StackConfigError(f"no stack file {stack_path.name}; stacks here: {', '.join(known) or 'none'}")
-    for key, value in ((_read_yaml(stack_path).get("config")) or {}).items():
+    stack_file = find_stack_file(stack, project_dir, example=example)
+    for key, value in ((_read_yaml(stack_file.path).get("config")) or {}).items():
         full_key = key if ":" in key else f"{project}:{key}"
         if isinstance(value, dict) and "secure" in value:
             raise StackConfigError(f"{full_key} is a secret; the offline plan cannot decrypt it")
         values[full_key] = value
     values.update(overrides or {})
     return StackConfig(
-        project=project, stack=stack, values={key: as_config_string(value) for key, value in values.items()}
+        project=project,
+        stack=stack,
+        values={key: as_config_string(value) for key, value in values.items()},
+        example=stack_file.example,
     )
 
 
+def _files_in(folder: Path, example: bool) -> list[StackFile]:
+    paths = sorted(folder.glob("Pulumi.*.yaml"))
+    return [StackFile(path.name[len("Pulumi.") : -len(".yaml")], path, example) for path in paths]
+
+
+def own_stack_files(project_dir: Path = PROJECT_DIR) -> list[StackFile]:
+    """The team's own stacks: the files beside Pulumi.yaml, which the CLI and CI deploy."""
+    return _files_in(project_dir, example=False)
+
+
+def example_stack_files(project_dir: Path = PROJECT_DIR) -> list[StackFile]:
+    return _files_in(project_dir / EXAMPLES, example=True)
+
+
+def stack_files(project_dir: Path = PROJECT_DIR) -> list[StackFile]:
+    """Every stack file the project holds: the team's own, then the examples."""
+    return own_stack_files(project_dir) + example_stack_files(project_dir)
+
+
 def stack_names(project_dir: Path = PROJECT_DIR) -> list[str]:
-    """Every stack that has a Pulumi.<stack>.yaml in the project."""
-    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+    """Every stack name a command accepts: the team's own and the examples'."""
+    return sorted({stack_file.name for stack_file in stack_files(project_dir)})
+
+
+def find_stack_file(stack: str, project_dir: Path = PROJECT_DIR, *, example: bool | None = None) -> StackFile:
+    """The team's own Pulumi.<stack>.yaml, else the example of that name (or only one kind, when asked)."""
+    kinds = {None: (False, True), False: (False,), True: (True,)}[example]
+    for kind in kinds:
+        folder = project_dir / EXAMPLES if kind else project_dir
+        path = folder / f"Pulumi.{stack}.yaml"
+        if path.exists():
+            return StackFile(stack, path, kind)
+    where = f"{EXAMPLES}/" if example else ""
+    known = [f.label for f in stack_files(project_dir) if example is None or f.example == example]
+    raise StackConfigError(f"no stack file {where}Pulumi.{stack}.yaml; stacks here: {', '.join(known) or 'none'}")
 
 
 def as_config_string(value: Any) -> str:

@@ -57,8 +57,10 @@ def test_policy_rule_count_in_the_docs_is_true():
 
 
 def test_every_example_stack_is_named_in_the_readme():
-    for path in ROOT.glob("Pulumi.*.yaml"):
-        assert f"`{path.name}`" in README, path.name
+    examples = sorted((ROOT / "examples").glob("Pulumi.*.yaml"))
+    assert examples
+    for path in examples:
+        assert f"`examples/{path.name}`" in README, path.name
 
 
 def test_the_sample_mail_is_what_the_notifier_renders_for_that_event():
@@ -78,7 +80,8 @@ def test_the_sample_mail_is_what_the_notifier_renders_for_that_event():
 def test_deploying_copies_the_example_before_stack_init_and_replaces_its_recipients():
     for text in (README.split("## Deploying", 1)[1], page("deploying.md")):
         deploying = text.split("```", 2)[1]
-        assert deploying.index("cp Pulumi.dev.yaml Pulumi.prod.yaml") < deploying.index("pulumi stack init prod")
+        copy = deploying.index("cp examples/Pulumi.dev.yaml Pulumi.prod.yaml")
+        assert copy < deploying.index("pulumi stack init prod")
         assert deploying.index("pulumi config rm login-monitoring:alertEmails") < deploying.index("alertEmails[0]")
 
 

@@ -13,7 +13,7 @@ NS = "login-monitoring"
 def run_stack(stack: str = "dev", **overrides) -> ProgramRun:
     """Overrides use config key names without the namespace: run_stack(trailMode="existing")."""
     values = {key if ":" in key else f"{NS}:{key}": value for key, value in overrides.items()}
-    return run_program(load_stack_config(stack, overrides=values))
+    return run_program(load_stack_config(stack, overrides=values, example=True))
 
 
 def statements(resource: ResourceRecord, key: str = "policy") -> list[dict]:

@@ -27,7 +27,7 @@ ATHENA_TYPES = (
 
 @pytest.fixture(scope="module")
 def management():
-    return run_program(load_stack_config("management"), stack_outputs={"hub": HUB_OUTPUTS})
+    return run_program(load_stack_config("management", example=True), stack_outputs={"hub": HUB_OUTPUTS})
 
 
 @pytest.fixture(scope="module")

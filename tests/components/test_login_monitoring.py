@@ -129,7 +129,7 @@ def test_two_stacks_in_one_account_and_region_never_count_each_others_events():
     namespaces = []
     for stack in ("dev", "member-a"):
         run = run_program(
-            load_stack_config(stack),
+            load_stack_config(stack, example=True),
             account_id="123456789012",
             region="us-east-1",
             stack_outputs={"hub": run_stack("hub").outputs},
@@ -599,7 +599,7 @@ def test_stack_outputs_name_what_an_operator_needs(dev):
 
 def test_bad_config_fails_before_any_resource_is_registered():
     registered = []
-    config = load_stack_config("dev", overrides={"login-monitoring:failedSignInThreshold": 0})
+    config = load_stack_config("dev", example=True, overrides={"login-monitoring:failedSignInThreshold": 0})
     with pytest.raises(SettingsError) as caught:
         run_program(config, records=registered)
     assert "login-monitoring:failedSignInThreshold" in str(caught.value)
@@ -608,7 +608,7 @@ def test_bad_config_fails_before_any_resource_is_registered():
 
 def test_the_same_config_is_registered_when_valid():
     registered = []
-    run_program(load_stack_config("dev"), records=registered)
+    run_program(load_stack_config("dev", example=True), records=registered)
     assert len(registered) > 30
 
 

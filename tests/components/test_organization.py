@@ -24,7 +24,7 @@ def hub():
 
 @pytest.fixture(scope="module")
 def member(hub):
-    return run_program(load_stack_config("member-a"), stack_outputs={"hub": hub.outputs})
+    return run_program(load_stack_config("member-a", example=True), stack_outputs={"hub": hub.outputs})
 
 
 def test_hub_exports_what_members_need(hub):
@@ -120,7 +120,7 @@ def test_hub_dashboard_has_a_band_per_region_without_gaps_and_labels_series_by_a
 
 
 def test_member_links_to_the_sink_of_its_own_region(hub):
-    member_b = run_program(load_stack_config("member-b"), stack_outputs={"hub": hub.outputs})
+    member_b = run_program(load_stack_config("member-b", example=True), stack_outputs={"hub": hub.outputs})
     link = member_b.one("aws:oam/link:Link")
     assert link.inputs["sinkIdentifier"] == hub.outputs["sinkArns"]["eu-west-1"]
 
@@ -130,12 +130,12 @@ def test_member_in_a_region_the_hub_does_not_serve_fails_naming_the_region():
     with pytest.raises(
         Exception, match="this stack runs in eu-west-1; add eu-west-1 to login-monitoring:memberRegions"
     ):
-        run_program(load_stack_config("member-b"), stack_outputs={"hub": hub.outputs})
+        run_program(load_stack_config("member-b", example=True), stack_outputs={"hub": hub.outputs})
 
 
 def test_a_second_stack_in_the_same_account_and_region_can_leave_the_link_to_the_first(hub):
     run = run_program(
-        load_stack_config("member-a", overrides={"login-monitoring:linkMetricsToHub": False}),
+        load_stack_config("member-a", example=True, overrides={"login-monitoring:linkMetricsToHub": False}),
         stack_outputs={"hub": hub.outputs},
     )
     assert run.of_type("aws:oam/link:Link") == [] and "hubLinkArn" not in run.outputs
@@ -272,14 +272,16 @@ def test_hub_dashboard_reads_the_sign_in_lines_members_share_by_country_and_top_
 
 def test_unencrypted_hub_means_no_key_grant_for_forwarders(hub):
     outputs = {**hub.outputs, "hubTopicKeyArn": ""}
-    run = run_program(load_stack_config("member-a"), stack_outputs={"hub": outputs})
+    run = run_program(load_stack_config("member-a", example=True), stack_outputs={"hub": outputs})
     policy = next(p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if "forwarder" in p.name)
     assert "EncryptForHubTopic" not in {s["Sid"] for s in statements(policy)}
 
 
 def test_member_without_a_deployed_hub_gets_a_clear_error():
     with pytest.raises(HubStackError) as caught:
-        run_program(load_stack_config("member-a"), stack_outputs={"hub": {"hubTopicArn": "arn:aws:sns:x"}})
+        run_program(
+            load_stack_config("member-a", example=True), stack_outputs={"hub": {"hubTopicArn": "arn:aws:sns:x"}}
+        )
     message = str(caught.value)
     assert "login-monitoring:hubStack: stack 'acme/login-monitoring/hub' has no output" in message
     assert "hubTopicKeyArn, sinkArn, organizationId" in message and "deploy the hub first" in message
@@ -292,7 +294,7 @@ def test_member_standalone_has_no_hub_wiring():
 
 
 def test_member_may_leave_its_own_recipients_to_the_hub(hub):
-    run = run_program(load_stack_config("member-b"), stack_outputs={"hub": hub.outputs})
+    run = run_program(load_stack_config("member-b", example=True), stack_outputs={"hub": hub.outputs})
     subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     by_topic = {}
     for s in subscriptions:
@@ -307,13 +309,13 @@ def test_member_may_leave_its_own_recipients_to_the_hub(hub):
 def test_a_member_without_recipients_must_name_who_hears_of_its_faults(hub):
     with pytest.raises(SettingsError, match="healthEmails: is required when alertEmails is empty"):
         run_program(
-            load_stack_config("member-b", overrides={"login-monitoring:healthEmails": []}),
+            load_stack_config("member-b", example=True, overrides={"login-monitoring:healthEmails": []}),
             stack_outputs={"hub": hub.outputs},
         )
 
 
 def test_organization_trail_covers_every_account(hub):
-    run = run_program(load_stack_config("management"), stack_outputs={"hub": hub.outputs})
+    run = run_program(load_stack_config("management", example=True), stack_outputs={"hub": hub.outputs})
     trail = run.one("aws:cloudtrail/trail:Trail")
     assert trail.inputs["isOrganizationTrail"] is True and trail.inputs["isMultiRegionTrail"] is True
     trail_policy = named(run, "aws:s3/bucketPolicy:BucketPolicy", "login-monitoring-cloudtrail-bucket-policy")
@@ -353,7 +355,7 @@ def test_role_settings_fail_naming_the_key(stack, overrides, key, words):
 
 def test_a_hub_deployed_before_regional_sinks_still_serves_members_of_its_own_region(hub):
     older = {key: value for key, value in hub.outputs.items() if key != "sinkArns"}
-    run = run_program(load_stack_config("member-a"), stack_outputs={"hub": older})
+    run = run_program(load_stack_config("member-a", example=True), stack_outputs={"hub": older})
     assert run.one("aws:oam/link:Link").inputs["sinkIdentifier"] == hub.outputs["sinkArn"]
 
 
@@ -363,7 +365,7 @@ DELEGATED_ADMIN = "555566667777"
 
 def _organization_trail(hub, account_id, management_account=MANAGEMENT, **overrides):
     config = load_stack_config(
-        "management", overrides={f"login-monitoring:{key}": value for key, value in overrides.items()}
+        "management", example=True, overrides={f"login-monitoring:{key}": value for key, value in overrides.items()}
     )
     return run_program(
         config,

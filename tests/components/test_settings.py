@@ -12,7 +12,7 @@ PROJECT = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
 
 
 def settings_for(**values):
-    config = load_stack_config("dev", overrides={f"{CONFIG_NAMESPACE}:{k}": v for k, v in values.items()})
+    config = load_stack_config("dev", example=True, overrides={f"{CONFIG_NAMESPACE}:{k}": v for k, v in values.items()})
     return load_settings(lambda key: config.get(f"{CONFIG_NAMESPACE}:{key}"))
 
 

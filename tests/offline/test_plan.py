@@ -103,16 +103,18 @@ def test_secrets_cannot_be_planned_offline(tmp_path, capsys):
 def test_all_stacks_are_planned_hub_first_with_members_reading_its_outputs(capsys):
     assert main(["--all"]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("  ok ", "  FAIL "))]
-    assert lines[0].split()[:3] == ["ok", "hub", "hub"]
-    assert {line.split()[1] for line in lines} == {"hub", "dev", "member-a", "member-b", "management"}
+    examples = [line for line in lines if line.split()[1].startswith("examples/")]
+    assert examples[0].split()[:3] == ["ok", "examples/hub", "hub"]
+    names = {f"examples/{name}" for name in ("hub", "dev", "member-a", "member-b", "management")}
+    assert {line.split()[1] for line in examples} == names
     for member in ("member-a", "member-b", "management"):
-        line = next(line for line in lines if line.split()[1] == member)
+        line = next(line for line in lines if line.split()[1] == f"examples/{member}")
         assert line.endswith("reports to acme/login-monitoring/hub")
 
 
 def test_all_stacks_as_json(capsys):
     assert main(["--all", "--json"]) == 0
-    plans = {p["stack"]: p for p in json.loads(capsys.readouterr().out)}
+    plans = {p["stack"]: p for p in json.loads(capsys.readouterr().out) if p["example"]}
     assert plans["hub"]["plan"]["outputs"]["hubTopicArn"] == "${login-monitoring-hub-alerts.arn}"
     forwarder = next(
         r
@@ -131,8 +133,7 @@ def test_a_single_member_is_planned_with_its_hub(capsys):
 
 
 def test_a_broken_stack_is_reported_and_the_others_still_planned(tmp_path, capsys):
-    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.hub.yaml", "Pulumi.member-a.yaml"):
-        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    _project(tmp_path, "hub", "member-a")
     (tmp_path / "Pulumi.orphan.yaml").write_text(
         yaml.safe_dump(
             {
@@ -191,7 +192,7 @@ def test_diff_against_a_saved_plan_lists_exactly_the_changed_inputs(tmp_path, ca
     project.mkdir()
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(PROJECT_DIR / name, project / name)
-    config = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
+    config = yaml.safe_load((PROJECT_DIR / "examples" / "Pulumi.dev.yaml").read_text())
     config["config"]["login-monitoring:detectionOverrides"].append("unauthorized-api-calls.threshold=10")
     (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(config))
 
@@ -251,8 +252,11 @@ def test_diff_shows_a_resource_that_destroy_would_no_longer_keep():
 
 
 def _project(tmp_path, *stacks: str):
-    for name in ("Pulumi.yaml", "__main__.py", *(f"Pulumi.{stack}.yaml" for stack in stacks)):
+    """A project whose own stacks are copies of the named examples."""
+    for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    for stack in stacks:
+        shutil.copy(PROJECT_DIR / "examples" / f"Pulumi.{stack}.yaml", tmp_path / f"Pulumi.{stack}.yaml")
     return tmp_path
 
 

@@ -8,7 +8,9 @@ from replay.stack import report_context, stack_replay
 
 
 def settings_with(**values):
-    config = load_stack_config("dev", overrides={f"login-monitoring:{key}": value for key, value in values.items()})
+    config = load_stack_config(
+        "dev", example=True, overrides={f"login-monitoring:{key}": value for key, value in values.items()}
+    )
     return load_settings(lambda key: config.get(f"{config.project}:{key}"))
 
 
