@@ -26,11 +26,16 @@ from components.policies import assume_role_by
 
 CHATBOT = "chatbot.amazonaws.com"
 # Slack ids as the chat service's console shows them: workspace (team) T..., channel C... or private G....
+# Both also fit the service's API model (SlackTeamId [0-9A-Z]{1,255}, SlackChannelId [A-Za-z0-9]{1,255}).
 SLACK_WORKSPACE_ID = re.compile(r"^T[A-Z0-9]{6,20}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,20}$")
+# The API model's UUID, for the Teams tenant and team ids.
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-# The channel part of a Teams channel link, URL-encoded (as the link has it) or not.
-TEAMS_CHANNEL_ID = re.compile(r"^19(:|%3[aA])[A-Za-z0-9_\-]+(@|%40)thread\.(tacv2|skype)$")
+# The API model's TeamsChannelId (1 to 255 characters): URL-encoded, as the channel's link has it. The
+# decoded form (19:...@thread.tacv2) is refused there, so it is refused here too, with the encoded form to
+# paste instead, rather than changed behind the user's back: the value in the stack file is what AWS gets.
+TEAMS_CHANNEL_ID = re.compile(r"^[a-zA-Z0-9\-_=+/.,]*%3[aA][a-zA-Z0-9\-_=+/.,]*%40[a-zA-Z0-9\-_=+/.,]*$")
+TEAMS_CHANNEL_ID_MAX = 255
 _CONFIGURATION_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 # Where the service writes a configuration's log, creating the group without retention if it is missing.
 CHAT_LOG_REGION = "us-east-1"
@@ -89,7 +94,16 @@ def chat_problems(
     for key in ("teamsTenantId", "teamsTeamId"):
         if teams[key] and not GUID.match(teams[key]):
             yield key, f"{teams[key]!r} is not a GUID such as 11111111-2222-3333-4444-555555555555"
-    if teams_channel_id and not TEAMS_CHANNEL_ID.match(teams_channel_id):
+    if teams_channel_id and (":" in teams_channel_id or "@" in teams_channel_id):
+        encoded = teams_channel_id.replace(":", "%3a").replace("@", "%40")
+        yield (
+            "teamsChannelId",
+            f"{teams_channel_id!r} is decoded; the chat service takes the channel id URL-encoded, as the "
+            f"channel's link has it: {encoded}",
+        )
+    elif teams_channel_id and (
+        not TEAMS_CHANNEL_ID.match(teams_channel_id) or len(teams_channel_id) > TEAMS_CHANNEL_ID_MAX
+    ):
         yield (
             "teamsChannelId",
             f"{teams_channel_id!r} is not a Teams channel id such as 19%3aabc123%40thread.tacv2 "

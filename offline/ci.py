@@ -15,7 +15,8 @@ committed) so the provider assumes `ci:previewRoleArn`, a read-only role of the 
 The IAM trust policies, not this rewrite, are what stops a pull request from reaching the deploy
 role: see "Credentials in CI" in docs/organization.md.
 
-Reads YAML only (PyYAML), so the job that lists stacks needs no other package.
+Reads stack files with offline.stack_config's reader (YAML 1.2, as Pulumi reads them) and needs only
+PyYAML, so the job that lists stacks installs nothing else.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from offline.stack_config import PROJECT_DIR, StackConfigError, own_stack_files
+from offline.stack_config import PROJECT_DIR, StackConfigError, own_stack_files, read_yaml
 
 PREVIEW_ROLE_KEY = "ci:previewRoleArn"
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -40,8 +41,10 @@ def _stack_file(stack: str, project_dir: Path) -> Path:
 
 
 def _config(stack: str, project_dir: Path) -> dict:
-    document = yaml.safe_load(_stack_file(stack, project_dir).read_text(encoding="utf-8")) or {}
-    return document.get("config") or {}
+    config = read_yaml(_stack_file(stack, project_dir)).get("config") or {}
+    if not isinstance(config, dict):
+        raise StackConfigError(f"{_stack_file(stack, project_dir)}: config must be a mapping of keys to values")
+    return config
 
 
 def allowed_accounts(config: dict) -> list[str]:
@@ -94,7 +97,7 @@ def use_preview_role(stack: str, project_dir: Path = PROJECT_DIR) -> str:
     """Rewrite the stack file so the provider assumes the preview role, and only that role."""
     role_arn = preview_role(stack, project_dir)
     path = _stack_file(stack, project_dir)
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    document = read_yaml(path)
     document["config"]["aws:assumeRoles"] = [{"roleArn": role_arn, "sessionName": f"login-monitoring-preview-{stack}"}]
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return role_arn

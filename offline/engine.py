@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import runpy
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,10 +21,13 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 
+from components.settings import SettingsError
 from offline.stack_config import PROJECT_DIR, StackConfig
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+# Where the AWS provider looks for its Region, in its order (pulumi-aws checks these before it configures).
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 OFFLINE_ORGANIZATION_ID = "o-offlineplan0"
 
 
@@ -310,7 +314,7 @@ def run_program(
     Organizations answers; offline it cannot be asked, so by default it is the one the
     stack's config describes.
     """
-    region = region or config.get("aws:region") or DEFAULT_REGION
+    region = region or stack_region(config)
     account_id = account_id or _first_allowed_account(config) or DEFAULT_ACCOUNT_ID
     mocks = AwsLikeMocks(
         account_id, region, stack_outputs, organization or _configured_organization(config, account_id)
@@ -342,6 +346,17 @@ def run_program(
     run.computed = dict(mocks.computed)
     run.invokes = sorted(mocks.invokes)
     return run
+
+
+def stack_region(config: StackConfig) -> str:
+    """The Region the provider would deploy to: the stack's aws:region, else the environment's. Without
+    either `pulumi preview` stops, so the plan does too, rather than plan for a Region nobody chose."""
+    region = config.get("aws:region") or next(filter(None, map(os.environ.get, REGION_VARIABLES)), None)
+    if not region:
+        raise SettingsError(
+            [("aws:region", "is not set: run `pulumi config set aws:region <region>` (or set AWS_REGION)")]
+        )
+    return region
 
 
 class _DropReportedFailures(logging.Filter):

@@ -14,9 +14,10 @@ on a fresh clone plans examples/Pulumi.dev.yaml).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -162,8 +163,23 @@ def _one_line(error: yaml.YAMLError) -> str:
     return " ".join(str(error).split())
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Refuses a mapping that names a key twice; YAML libraries otherwise keep the last one silently."""
+class _StackFileLoader(yaml.SafeLoader):
+    """Reads a stack file as Pulumi does: YAML 1.2's core schema, not PyYAML's YAML 1.1.
+
+    Under 1.1 `yes`, `no`, `on` and `off` are booleans, `010` is octal and `2024-05-01` a date; Pulumi
+    reads them as the text they are, so `encryptAlertTopic: yes` is the string 'yes' and fails the key's
+    declared boolean type instead of passing as true. A mapping that names a key twice is refused too;
+    YAML libraries otherwise keep the last one silently.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict] = {}
+
+    def construct_yaml_int(self, node):
+        text = self.construct_scalar(node)
+        sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text.lstrip("+"))
+        if digits.startswith(("0o", "0x")):
+            return sign * int(digits, 0)
+        return sign * int(digits, 10)  # 010 is ten in YAML 1.2
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
@@ -180,9 +196,31 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# The YAML 1.2 core schema's tags (https://yaml.org/spec/1.2.2/#1032-tag-resolution); ints before floats,
+# as the first match wins. Merge keys stay, as the YAML library Pulumi's CLI uses supports them.
+for _tag, _pattern, _first in (
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+    ("merge", r"^(?:<<)$", ["<"]),
+):
+    _StackFileLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), _first)
+_StackFileLoader.add_constructor("tag:yaml.org,2002:int", _StackFileLoader.construct_yaml_int)
+
+
+def read_yaml(path: Path) -> dict:
+    """A stack or project file as Pulumi reads it (see _StackFileLoader); errors name the file, on one line."""
+    return _read_yaml(path)
+
+
 def _read_yaml(path: Path) -> dict:
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_StackFileLoader)
     except FileNotFoundError:
         raise StackConfigError(f"{path} does not exist") from None
     except yaml.YAMLError as error:

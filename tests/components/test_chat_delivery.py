@@ -92,6 +92,19 @@ def test_the_hub_example_delivers_the_organizations_alerts_to_slack():
             "teamsChannelId",
             "thread.tacv2",
         ),
+        (
+            {**{k: v for k, v in CHAT.items() if k.startswith("teams")}, "teamsChannelId": "19:b6ef35dc@thread.tacv2"},
+            "teamsChannelId",
+            "URL-encoded, as the channel's link has it: 19%3ab6ef35dc%40thread.tacv2",
+        ),
+        (
+            {
+                **{k: v for k, v in CHAT.items() if k.startswith("teams")},
+                "teamsChannelId": "19%3a" + "a" * 250 + "%40x",
+            },
+            "teamsChannelId",
+            "is not a Teams channel id",
+        ),
         ({"alertWebhookUrl": "http://alerts.example.com/sns"}, "alertWebhookUrl", "https://"),
     ],
 )
