@@ -82,6 +82,14 @@ class SignInNotifier(pulumi.ComponentResource):
             ],
             # "This principal's / this IP's sign-ins since T" as a Query; each index carries only what
             # the risk reasons read, so a sign-in's index writes stay small.
+            # Indexes are declared with key_schemas, not hash_key/range_key: the pinned provider (pulumi-aws
+            # >=7.51) marks the index hash_key and range_key deprecated and logs a warning for them on every
+            # run. The upstream bug that made key_schema with a RANGE key diff on every plan and rebuild the
+            # indexes (hashicorp/terraform-provider-aws#46335, reported on 6.31.0) was fixed by #46442 in
+            # February 2026, and pulumi-aws took upstream 6.46.0 in May 2026 (pulumi/pulumi-aws#6392); raise
+            # the floor rather than switch form if a release within the pin still shows an index diff.
+            # Switching a deployed table to the deprecated form is itself a migration upstream still diffs
+            # (#46512), so the form stays. tests/components/test_login_monitoring.py checks the schema.
             global_secondary_indexes=[
                 aws.dynamodb.TableGlobalSecondaryIndexArgs(
                     name=index,

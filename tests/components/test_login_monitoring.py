@@ -410,6 +410,20 @@ def test_history_table_indexes_answer_the_handlers_queries(dev):
     ]
 
 
+def test_the_history_indexes_use_the_form_the_pinned_provider_keeps(dev):
+    """key_schemas, not the index hash_key/range_key the provider deprecates (see components/signin_notifier.py)."""
+    import inspect
+
+    import pulumi_aws as aws
+
+    source = inspect.getsource(aws.dynamodb.TableGlobalSecondaryIndexArgs.__init__)
+    assert "key_schemas" in source and "hash_key is deprecated" in source and "range_key is deprecated" in source
+    table = named(dev, TABLE, "login-monitoring-sign-in-notifier-history")
+    for index in table.inputs["globalSecondaryIndexes"]:
+        assert "hashKey" not in index and "rangeKey" not in index, index["name"]
+    assert not [warning for warning in dev.warnings if "deprecated" in warning]
+
+
 def test_risk_settings_reach_the_notifier():
     run = run_stack(riskNewCountry=False, riskImpossibleTravelMinutes=0, riskSprayUserNames=8)
     variables = named(run, FUNCTION, "login-monitoring-sign-in-notifier-function").inputs["environment"]["variables"]
