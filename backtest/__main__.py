@@ -241,17 +241,23 @@ def main(argv: list[str] | None = None, *, session_factory: Callable[[], Any] | 
         print(query.sql + ";")
         return 0
 
-    session = (session_factory or _boto3_session)()
-    scanned, files = scanned_bytes(session.client("s3"), options.trail_bucket, target)
-    if not options.run:
-        print(f"-- estimate: {describe_cost(scanned, files)}")
-        print(query.sql + ";")
-        return 0
-    print(f"estimate: {describe_cost(scanned, files)}", file=sys.stderr)
     try:
+        session = (session_factory or _boto3_session)()
+        scanned, files = scanned_bytes(session.client("s3"), options.trail_bucket, target)
+        if not options.run:
+            print(f"-- estimate: {describe_cost(scanned, files)}")
+            print(query.sql + ";")
+            return 0
+        print(f"estimate: {describe_cost(scanned, files)}", file=sys.stderr)
         rows, statistics = run_query(session.client("athena"), query.sql, target)
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        problem = cli.aws_problem(error)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     if "DataScannedInBytes" in statistics:
         print(f"scanned: {describe_cost(statistics['DataScannedInBytes'], files)}", file=sys.stderr)

@@ -41,6 +41,7 @@ from offline.stack_config import (
     example_stack_files,
     load_stack_config,
     own_stack_files,
+    require_project,
     stack_names,
 )
 
@@ -54,6 +55,7 @@ def plan(
     example: bool | None = None,
 ) -> ProgramRun:
     config = load_stack_config(stack, project_dir, example=example)
+    require_program(project_dir)
     if account_id is not None:
         _check_account(account_id, config)
     outputs = {}
@@ -65,6 +67,15 @@ def plan(
         hub = load_stack_config(hub_name, project_dir, example=config.example)
         outputs[hub_name] = run_program(hub, project_dir=project_dir).outputs
     return run_program(config, project_dir=project_dir, account_id=account_id, region=region, stack_outputs=outputs)
+
+
+def require_program(project_dir: Path) -> None:
+    """A folder with Pulumi.yaml but no __main__.py holds stack files, not the program that plans them."""
+    require_project(project_dir)
+    if not (project_dir / "__main__.py").is_file():
+        raise StackConfigError(
+            f"no __main__.py in {project_dir}: --project-dir must be a clone of login-monitoring, not only its stacks"
+        )
 
 
 def _check_account(account_id: str, config) -> None:
@@ -98,6 +109,7 @@ def plan_all(project_dir: Path = PROJECT_DIR) -> list[StackPlan]:
 
     A stack that cannot be read or planned is reported with its problem; the others are still planned.
     """
+    require_program(project_dir)
     return _plan_set(own_stack_files(project_dir), project_dir) + _plan_set(
         example_stack_files(project_dir), project_dir
     )

@@ -79,8 +79,7 @@ def load_stack_config(
     example: bool | None = None,
 ) -> StackConfig:
     """The stack's config; example=None takes the team's own file, else the example of that name."""
-    if not (project_dir / "Pulumi.yaml").is_file():
-        raise StackConfigError(f"no Pulumi.yaml in {project_dir}: run in the project's folder or pass --project-dir")
+    require_project(project_dir)
     project_file = _read_yaml(project_dir / "Pulumi.yaml")
     project = project_file.get("name")
     if not isinstance(project, str):
@@ -106,6 +105,11 @@ def load_stack_config(
         values={key: as_config_string(value) for key, value in values.items()},
         example=stack_file.example,
     )
+
+
+def require_project(project_dir: Path) -> None:
+    if not (project_dir / "Pulumi.yaml").is_file():
+        raise StackConfigError(f"no Pulumi.yaml in {project_dir}: run in the project's folder or pass --project-dir")
 
 
 def _files_in(folder: Path, example: bool) -> list[StackFile]:

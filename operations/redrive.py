@@ -187,7 +187,19 @@ def main(argv: Sequence[str] | None = None, clients: Any = None) -> int:
     except (RedriveError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    make_client = clients or boto3_client
+    try:
+        kept = _redrive(urls, regions, clients or boto3_client, args)
+    except Exception as error:
+        problem = cli.aws_problem(error)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    return 1 if kept else 0
+
+
+def _redrive(urls: list[str], regions: dict[str, str], make_client: Any, args: argparse.Namespace) -> int:
+    """Re-drive each queue in turn; the number of events kept for another try."""
     kept = 0
     for url in urls:
         sqs, lambda_client = make_client("sqs", regions[url]), make_client("lambda", regions[url])
@@ -199,7 +211,7 @@ def main(argv: Sequence[str] | None = None, clients: Any = None) -> int:
             count += 1
             kept += not outcome.done and not args.dry_run
         print(f"{url}: {count} event(s) {'listed' if args.dry_run else 'handled'}")
-    return 1 if kept else 0
+    return kept
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import argparse
 import base64
 import gzip
 import json
+import re
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -33,6 +34,8 @@ TEST_IP = "192.0.2.10"
 TEST_USER_AGENT = "login-monitoring verify: synthetic test sign-in, not a real sign-in"
 ALARM_REASON = "login-monitoring verify: testing the alarm mail path; not a real detection"
 REQUIRED_OUTPUTS = ("alertTopicArn", "notifierFunctionArn", "signInTableName", "failedSignInAlarmArn")
+# What main reads from the ARNs: the service, and the Region and account fields.
+_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]+:\d+:.+$")
 
 
 class VerifyError(ValueError):
@@ -53,7 +56,12 @@ def check_subscriptions(sns: Any, topic_arn: str) -> Step:
     mails, pending = [], []
     request = {"TopicArn": topic_arn}
     while True:
-        page = sns.list_subscriptions_by_topic(**request)
+        try:
+            page = sns.list_subscriptions_by_topic(**request)
+        except Exception as error:
+            if cli.cannot_reach_aws(error):
+                raise
+            return Step("subscriptions", False, f"{type(error).__name__}: {error}")
         for subscription in page.get("Subscriptions", []):
             if subscription.get("Protocol") != "email":
                 continue
@@ -138,6 +146,8 @@ def check_notifier(
             return Step("notifier", False, f"stored, but the mail was not accepted by SNS (mail state {state!r})")
         return Step("notifier", True, f"stored and mailed test sign-in {event_id} (user {TEST_USER}); item removed")
     except Exception as error:  # every AWS failure is a failed step, reported, never a traceback
+        if cli.cannot_reach_aws(error):
+            raise  # no step can succeed: main says once what to fix
         return Step("notifier", False, f"{type(error).__name__}: {error}")
     finally:
         _forget(dynamodb, table, event_id)
@@ -148,6 +158,8 @@ def _forget(dynamodb: Any, table: str, event_id: str) -> None:
     try:
         dynamodb.delete_item(TableName=table, Key={"eventId": {"S": event_id}})
     except Exception as error:
+        if cli.cannot_reach_aws(error):
+            return  # nothing was stored either
         print(f"warning: could not delete test item {event_id} from {table}: {error}", file=sys.stderr)
 
 
@@ -157,6 +169,8 @@ def check_alarm(cloudwatch: Any, alarm_arn: str) -> Step:
         cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=ALARM_REASON)
         alarms = cloudwatch.describe_alarms(AlarmNames=[name]).get("MetricAlarms", [])
     except Exception as error:
+        if cli.cannot_reach_aws(error):
+            raise
         return Step("alarm", False, f"{type(error).__name__}: {error}")
     if not alarms:
         return Step("alarm", False, f"no alarm named {name}")
@@ -181,6 +195,9 @@ def read_outputs(path: str) -> dict[str, str]:
     missing = [key for key in REQUIRED_OUTPUTS if not isinstance(outputs, dict) or not outputs.get(key)]
     if missing:
         raise VerifyError(f"the stack outputs lack {', '.join(missing)}: verify runs on a member stack's outputs")
+    for key, service in (("notifierFunctionArn", "lambda"), ("failedSignInAlarmArn", "cloudwatch")):
+        if not _ARN.match(str(outputs[key])) or str(outputs[key]).split(":")[2] != service:
+            raise VerifyError(f"{path}: {key} {outputs[key]!r} is not a {service} ARN (`pulumi stack output --json`)")
     return outputs
 
 
@@ -208,8 +225,25 @@ def main(
     except VerifyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    try:
+        steps = _run_steps(args, outputs, client or boto3_client, now)
+    except Exception as error:
+        problem = cli.aws_problem(error)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    for step in steps:
+        print(step.line())
+    failed = sum(1 for step in steps if not step.ok)
+    print(f"{len(steps) - failed} of {len(steps)} checks passed")
+    return 1 if failed else 0
+
+
+def _run_steps(
+    args: argparse.Namespace, outputs: dict[str, str], make: Callable[[str, str], Any], now: Callable[[], datetime]
+) -> list[Step]:
     region = outputs["notifierFunctionArn"].split(":")[3]
-    make = client or boto3_client
     steps = [check_subscriptions(make("sns", region), outputs["alertTopicArn"])]
     if not args.no_sign_in:
         event_id = f"login-monitoring-verify-{uuid.uuid4()}"
@@ -225,11 +259,7 @@ def main(
         )
     if not args.no_alarm:
         steps.append(check_alarm(make("cloudwatch", region), outputs["failedSignInAlarmArn"]))
-    for step in steps:
-        print(step.line())
-    failed = sum(1 for step in steps if not step.ok)
-    print(f"{len(steps) - failed} of {len(steps)} checks passed")
-    return 1 if failed else 0
+    return steps
 
 
 if __name__ == "__main__":
