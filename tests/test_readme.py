@@ -100,3 +100,55 @@ def test_the_type_error_the_readme_quotes_is_what_the_offline_plan_prints(tmp_pa
     # The CLI's own message names the key as Pulumi.yaml declares it, with the declared type.
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]["failedSignInThreshold"]
     assert f"configuration key 'failedSignInThreshold' must be of type '{declared['type']}'" in planning
+
+
+_OFFLINE = re.compile(r"^(python -m (offline\.\w+|replay|backtest)|login-monitoring-(plan|replay|backtest))\b")
+# Commands the pages show for what the reader makes first: the stack `prod` of the deploying steps (it needs
+# the pulumi CLI), the folder `./history` synced from their own bucket, an AWS account (--estimate, --run),
+# or a placeholder to fill in (<stack>).
+_NEEDS_THE_READERS_OWN = re.compile(r"--stack prod|\bplan prod\b|\./history|--estimate|--run|\.\.\. |<[a-z-]+>")
+
+
+def shown_commands() -> list[tuple[str, str]]:
+    """(page, command) for every offline command in a bash block of the README and the docs pages."""
+    found = []
+    for path in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
+        for block in re.findall(r"```bash\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.DOTALL):
+            for line in block.replace("\\\n", " ").splitlines():
+                command = line.split("  #", 1)[0].strip()
+                if _OFFLINE.match(command):
+                    found.append((path.name, command))
+    return found
+
+
+def test_every_offline_command_the_readme_and_docs_show_runs_on_a_clone(tmp_path, monkeypatch, capsys):
+    import importlib
+    import shlex
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    # A working folder that sees the clone's files, so what a command writes stays out of the clone.
+    for entry in ROOT.iterdir():
+        if not entry.name.startswith("."):
+            (tmp_path / entry.name).symlink_to(entry)
+    monkeypatch.chdir(tmp_path)
+    shown = shown_commands()
+    run = [(page, command) for page, command in shown if not _NEEDS_THE_READERS_OWN.search(command)]
+    assert len(run) >= 8 and {page for page, _ in run} >= {"README.md", "planning.md", "replay.md"}
+    for page, command in run:
+        words = shlex.split(command)
+        target = words.index(">") if ">" in words else None
+        argv, output = (words[:target], words[target + 1]) if target is not None else (words, None)
+        if argv[0] == "python":
+            module = argv[2]
+            argv = argv[3:]
+        else:
+            module = scripts[argv[0]].split(":")[0]
+            argv = argv[1:]
+        module = {"replay": "replay.__main__", "backtest": "backtest.__main__"}.get(module, module)
+        status = importlib.import_module(module).main(argv)
+        captured = capsys.readouterr()
+        assert status == 0, f"{page}: {command}\n{captured.err}"
+        assert "Traceback" not in captured.err, f"{page}: {command}"
+        if output:
+            (tmp_path / output).write_text(captured.out)
