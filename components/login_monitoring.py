@@ -22,7 +22,7 @@ from components.signin_notifier import SignInNotifier, SignInNotifierArgs
 from components.trail import CloudTrailLogging, TrailArgs
 from components.trail_owner import organization_trail_owner
 
-# What __main__ names the component; the hub finds members' notifier logs by the names it implies.
+# What __main__ names the component; members share their notifier logs with the hub by the names it implies.
 DEFAULT_NAME = "login-monitoring"
 
 
@@ -37,6 +37,7 @@ class LoginMonitoring(pulumi.ComponentResource):
     failed_sign_in_alarm_arn: pulumi.Output[str] | None
     detection_alarm_arns: dict[str, pulumi.Output[str]]
     notifier_function_arn: pulumi.Output[str]
+    sign_in_log_group_arn: pulumi.Output[str]
     sign_in_table_name: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
     alarm_mailer_failed_events_queue_url: pulumi.Output[str]
@@ -298,6 +299,7 @@ class LoginMonitoring(pulumi.ComponentResource):
         self.detection_alarm_arns = alarms.alarm_arns
         self.failed_sign_in_alarm_arn = alarms.alarm_arns.get("failed-console-sign-ins")
         self.notifier_function_arn = notifier.function_arn
+        self.sign_in_log_group_arn = notifier.log_group_arn
         self.sign_in_table_name = notifier.table_name
         self.failed_events_queue_url = notifier.failed_events_queue_url
         self.alarm_mailer_failed_events_queue_url = alarm_mailer.failed_events_queue_url
@@ -312,6 +314,8 @@ class LoginMonitoring(pulumi.ComponentResource):
             "failedSignInAlarmArn": self.failed_sign_in_alarm_arn,
             "detectionAlarmArns": self.detection_alarm_arns,
             "notifierFunctionArn": self.notifier_function_arn,
+            # What the hub's memberSignInLogGroupArns lists to show this stack's sign-in tables.
+            "signInLogGroupArn": self.sign_in_log_group_arn,
             "signInTableName": self.sign_in_table_name,
             "failedEventsQueueUrl": self.failed_events_queue_url,
             "alarmMailerFailedEventsQueueUrl": self.alarm_mailer_failed_events_queue_url,

@@ -59,6 +59,7 @@ class SignInNotifier(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     table_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
+    log_group_arn: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
     failed_events_queue_name: pulumi.Output[str]
 
@@ -190,6 +191,7 @@ class SignInNotifier(pulumi.ComponentResource):
         self.role_arn = wired.role.arn
         self.table_name = table.name
         self.log_group_name = wired.log_group.name
+        self.log_group_arn = wired.log_group.arn
         self.failed_events_queue_url = wired.failed_events.url
         self.failed_events_queue_name = wired.failed_events.name
         self.subscription_filter_name = subscription.name

@@ -599,6 +599,7 @@ def test_stack_outputs_name_what_an_operator_needs(dev):
         "failedSignInAlarmArn",
         "detectionAlarmArns",
         "notifierFunctionArn",
+        "signInLogGroupArn",
         "signInTableName",
         "failedEventsQueueUrl",
         "alarmMailerFailedEventsQueueUrl",
@@ -609,6 +610,8 @@ def test_stack_outputs_name_what_an_operator_needs(dev):
     }
     assert dev.outputs["healthTopicArn"] == health_topic(dev).state["arn"] != dev.outputs["alertTopicArn"]
     assert dev.outputs["failedSignInAlarmArn"] == dev.outputs["detectionAlarmArns"]["failed-console-sign-ins"]
+    notifier_logs = named(dev, "aws:cloudwatch/logGroup:LogGroup", "login-monitoring-sign-in-notifier-logs")
+    assert dev.outputs["signInLogGroupArn"] == notifier_logs.state["arn"]
 
 
 def test_bad_config_fails_before_any_resource_is_registered():
