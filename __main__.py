@@ -20,6 +20,7 @@ if settings.is_hub:
             name_prefix=f"login-monitoring-{pulumi.get_stack()}",
             encrypt=settings.encrypt_alert_topic,
             member_regions=settings.member_regions,
+            member_sign_in_log_group_arns=settings.member_sign_in_log_group_arns,
             slack=settings.slack_channel,
             teams=settings.teams_channel,
             webhook_url=settings.alert_webhook_url,

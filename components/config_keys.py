@@ -108,6 +108,7 @@ def ignored_settings(args: Any, key_of: Callable[[str], str]) -> list[str]:
         unused.append(("management_account_id", "only trailMode 'organization' uses it"))
     if not args.is_hub:
         unused.append(("member_regions", "only a hub serves member Regions"))
+        unused.append(("member_sign_in_log_group_arns", "only a hub's dashboard shows members' sign-in tables"))
     if not args.is_hub and not args.hub_stack:
         unused.append(("link_metrics_to_hub", "only a member with hubStack links its metrics to a hub"))
     return [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -18,6 +18,7 @@ from components.hub_forwarder import LOG_GROUP_RESOURCE, METRIC_RESOURCE
 from components.login_monitoring import notifier_log_group_prefix
 from components.policies import account_administers_key, document
 from components.regional_provider import regional_provider
+from components.settings import SettingsError, log_group_arn_parts
 from detections.catalog import BY_ID
 from handlers.log_lines import SIGN_IN_LOG_MESSAGE
 
@@ -28,9 +29,10 @@ DASHBOARD_METRICS = ALWAYS_PUBLISHED
 WIDGET_HEIGHT = 6
 # Series of a search over linked accounts, told apart by account and by the stack that published them.
 SERIES_LABEL = "${PROP('AccountLabel')} ${PROP('Namespace')}"
-# Members share their notifiers' log groups (one JSON line per sign-in) through the link; a Logs Insights
-# query without account identifiers reads every linked account and the hub's own.
-SIGN_IN_LOGS = f"SOURCE logGroups(namePrefix: ['{notifier_log_group_prefix()}'])"
+# Logs Insights tables of the sign-in lines members share (one JSON line per sign-in). A dashboard log
+# widget names its log groups as SOURCE '<name>' and reads one account (its accountId), so the hub shows
+# one pair of tables per member account whose groups the stack lists.
+ARNS_KEY = "memberSignInLogGroupArns"
 TOP_FAILING_IPS_QUERY = (
     f'filter message = "{SIGN_IN_LOG_MESSAGE}" and signIn.outcome = "Failure"'
     " | stats count(*) as failures, count_distinct(signIn.principal) as principals,"
@@ -38,9 +40,19 @@ TOP_FAILING_IPS_QUERY = (
     " | sort failures desc | limit 20"
 )
 LOG_PANELS = (
-    ("Sign-ins by country and outcome, every account", BY_COUNTRY_QUERY),
-    ("Top failing source IPs, every account", TOP_FAILING_IPS_QUERY),
+    ("Sign-ins by country and outcome", BY_COUNTRY_QUERY),
+    ("Top failing source IPs", TOP_FAILING_IPS_QUERY),
 )
+TEXT_HEIGHT = 2
+
+
+@dataclass(frozen=True, order=True)
+class SignInLog:
+    """A member's notifier log group, as its signInLogGroupArn output names it."""
+
+    region: str
+    account_id: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,8 @@ class HubArgs:
     encrypt: bool = True
     # Regions besides the hub's own where members run; each gets a sink.
     member_regions: Sequence[str] = ()
+    # Members' signInLogGroupArn outputs: the dashboard's sign-in tables read these groups.
+    member_sign_in_log_group_arns: Sequence[str] = ()
     # The organization's alerts in chat too (components/chat_delivery.py).
     slack: SlackChannel | None = None
     teams: TeamsChannel | None = None
@@ -103,6 +117,11 @@ class LoginMonitoringHub(pulumi.ComponentResource):
         sink = self._sink(f"{name}-sink", f"{args.name_prefix}-sink", org, child)
         regional_sinks = {}
         home_region = pulumi.Config("aws").get("region")
+        sign_in_logs = member_sign_in_logs(
+            args.member_sign_in_log_group_arns,
+            {home_region, *args.member_regions} if home_region else None,
+            notifier_log_group_prefix(),
+        )
         for region in sorted(set(args.member_regions) - {home_region}):
             provider = regional_provider(f"{name}-{region}", region, opts=child)
             regional_sinks[region] = self._sink(
@@ -117,8 +136,10 @@ class LoginMonitoringHub(pulumi.ComponentResource):
         dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=f"{args.name_prefix}-organization",
-            dashboard_body=pulumi.Output.all(ctx.region).apply(
-                lambda values: json.dumps(organization_dashboard([values[0], *sorted(regional_sinks)]))
+            dashboard_body=pulumi.Output.all(ctx.region, ctx.account_id).apply(
+                lambda values: json.dumps(
+                    organization_dashboard([values[0], *sorted(regional_sinks)], sign_in_logs, own_account=values[1])
+                )
             ),
             opts=child,
         )
@@ -190,10 +211,43 @@ def hub_key_policy(ctx: AwsContext, org: str) -> pulumi.Output[str]:
     )
 
 
-def organization_dashboard(regions: Sequence[str]) -> dict:
+def member_sign_in_logs(arns: Iterable[str], served: set[str] | None, shared_prefix: str) -> list[SignInLog]:
+    """The listed groups, refused when no link could share them: a Region without a sink, another name.
+
+    `served` is None when the stack's own Region is not in its config (the provider's environment
+    Region); the Region check is then left to the dashboard, which has a band only for served Regions.
+    """
+    logs, problems = [], []
+    for arn in arns:
+        region, account_id, name = log_group_arn_parts(arn) or ("", "", "")
+        if not name:
+            problems.append((ARNS_KEY, f"{arn!r} is not a log group ARN"))
+        elif served is not None and region not in served:
+            problems.append(
+                (ARNS_KEY, f"{arn!r} is in {region}, where the hub has no sink; add {region} to memberRegions")
+            )
+        elif not name.startswith(shared_prefix):
+            problems.append(
+                (
+                    ARNS_KEY,
+                    f"{arn!r} is not a notifier log group a member shares (named {shared_prefix}...); "
+                    "use the member stack's signInLogGroupArn output",
+                )
+            )
+        else:
+            logs.append(SignInLog(region, account_id, name))
+    if problems:
+        raise SettingsError(problems)
+    return sorted(set(logs))
+
+
+def organization_dashboard(
+    regions: Sequence[str], sign_in_logs: Sequence[SignInLog] = (), *, own_account: str = ""
+) -> dict:
     """Member metrics reach the hub through each Region's sink; SEARCH spans every linked account.
 
-    One band of graphs per Region: a dashboard widget reads the metrics of its own Region only.
+    One band of graphs per Region: a dashboard widget reads the metrics of its own Region only. The
+    sign-in tables of each listed member account follow its Region's graphs.
     """
     widgets: list[dict] = []
     y = 0
@@ -224,9 +278,20 @@ def organization_dashboard(regions: Sequence[str]) -> dict:
                 )
             )
         y += -(-len(DASHBOARD_METRICS) // 2) * WIDGET_HEIGHT
-        for index, (title, query) in enumerate(LOG_PANELS):
-            widgets.append(_log_table(title, region, query, x=(index % 2) * 12, y=y + (index // 2) * WIDGET_HEIGHT))
-        y += -(-len(LOG_PANELS) // 2) * WIDGET_HEIGHT
+        by_account: dict[str, list[str]] = {}
+        for log in sign_in_logs:
+            if log.region == region:
+                by_account.setdefault(log.account_id, []).append(log.name)
+        for account_id, names in sorted(by_account.items()):
+            account = "" if account_id == own_account else account_id
+            for index, (title, query) in enumerate(LOG_PANELS):
+                widgets.append(
+                    _log_table(f"{title}, account {account_id}", region, account, names, query, x=index * 12, y=y)
+                )
+            y += WIDGET_HEIGHT
+        if not by_account:
+            widgets.append(_where_the_sign_in_tables_are(y))
+            y += TEXT_HEIGHT
         widgets.append(
             _graph(
                 "Every detection in every account (hourly)",
@@ -243,15 +308,23 @@ def organization_dashboard(regions: Sequence[str]) -> dict:
     return {"widgets": widgets}
 
 
-def _log_table(title: str, region: str, query: str, *, x: int, y: int) -> dict:
-    return {
-        "type": "log",
-        "x": x,
-        "y": y,
-        "width": 12,
-        "height": WIDGET_HEIGHT,
-        "properties": {"title": title, "region": region, "view": "table", "query": f"{SIGN_IN_LOGS} | {query}"},
-    }
+def _log_table(title: str, region: str, account_id: str, names: Sequence[str], query: str, *, x: int, y: int) -> dict:
+    # The form the dashboard body documents: SOURCE '<name>' per group, then the query; accountId for
+    # another account's groups (a linked source account), left out for the hub's own.
+    sources = " | ".join(f"SOURCE '{name}'" for name in names)
+    properties = {"title": title, "region": region, "view": "table", "query": f"{sources} | {query}"}
+    if account_id:
+        properties["accountId"] = account_id
+    return {"type": "log", "x": x, "y": y, "width": 12, "height": WIDGET_HEIGHT, "properties": properties}
+
+
+def _where_the_sign_in_tables_are(y: int) -> dict:
+    markdown = (
+        "**Sign-ins by country and the top failing source IPs** of each account are on that account's own "
+        "dashboard, `login-monitoring-<stack>-sign-ins`. To show them here as well, add the member stacks' "
+        f"`signInLogGroupArn` outputs to this stack's `{ARNS_KEY}`."
+    )
+    return {"type": "text", "x": 0, "y": y, "width": 24, "height": TEXT_HEIGHT, "properties": {"markdown": markdown}}
 
 
 def _every_stack() -> str:

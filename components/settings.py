@@ -71,6 +71,12 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 # IAM's rule for account aliases: 3 to 63 lowercase letters, digits and hyphens, a letter or digit at each end.
 _ACCOUNT_ALIAS = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
+# A log group ARN as a stack output or the console shows it (the console adds ":*").
+_LOG_GROUP_ARN = re.compile(
+    r"^arn:aws(?:-[a-z]+)*:logs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"log-group:(?P<name>[A-Za-z0-9_\-/.#]{1,512})(?::\*)?$"
+)
+LOG_GROUP_ARN_EXAMPLE = "arn:aws:logs:eu-west-1:111122223333:log-group:login-monitoring-sign-in-notifier-logs-1a2b3c4"
 
 
 def full_key(key: str) -> str:
@@ -130,6 +136,8 @@ class LoginMonitoringArgs:
     risk_spray_window_minutes: int = 60
     # Hub: the Regions, besides its own, whose members it serves (one observability sink each).
     member_regions: tuple[str, ...] = ()
+    # Hub: members' signInLogGroupArn outputs; the dashboard shows each account's sign-in tables from them.
+    member_sign_in_log_group_arns: tuple[str, ...] = ()
     # Member: share this account's metrics with the hub; only one stack per account and Region may.
     link_metrics_to_hub: bool = True
     contributor_insights: bool = True
@@ -325,6 +333,15 @@ def _check_role(args: LoginMonitoringArgs):
     for region in args.member_regions:
         if region not in aws_regions():
             yield "memberRegions", f"{region!r} is not an AWS Region such as 'eu-west-1'"
+    for arn in args.member_sign_in_log_group_arns:
+        parts = log_group_arn_parts(arn)
+        if parts is None:
+            yield (
+                "memberSignInLogGroupArns",
+                f"{arn!r} is not a log group ARN such as {LOG_GROUP_ARN_EXAMPLE} (a member's signInLogGroupArn output)",
+            )
+        elif parts[0] not in aws_regions():
+            yield "memberSignInLogGroupArns", f"{arn!r} names {parts[0]!r}, which is not an AWS Region"
     if args.backtest_athena and (args.is_hub or args.trail_mode == "existing"):
         yield (
             "backtestAthena",
@@ -338,6 +355,12 @@ def _check_role(args: LoginMonitoringArgs):
             yield "hubStack", "a hub does not reference another hub; remove hubStack or set stackRole 'member'"
         if args.trail_mode != "create" or args.existing_log_group_name:
             yield "trailMode", "the hub creates no trail; watch the hub account with a member stack of its own"
+
+
+def log_group_arn_parts(arn: str) -> tuple[str, str, str] | None:
+    """(Region, account id, log group name) of a log group ARN, or None when it is not one."""
+    match = _LOG_GROUP_ARN.match(arn)
+    return (match["region"], match["account"], match["name"]) if match else None
 
 
 def _parse_int(raw: str) -> int:
@@ -422,6 +445,7 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "riskSprayUserNames": ("risk_spray_user_names", _parse_int, "a whole number"),
     "riskSprayWindowMinutes": ("risk_spray_window_minutes", _parse_int, "a whole number"),
     "memberRegions": ("member_regions", _parse_string_list, "a list of AWS Regions"),
+    "memberSignInLogGroupArns": ("member_sign_in_log_group_arns", _parse_string_list, "a list of log group ARNs"),
     "linkMetricsToHub": ("link_metrics_to_hub", _parse_bool, "true or false"),
     "contributorInsights": ("contributor_insights", _parse_bool, "true or false"),
     "topSourceIpThreshold": ("top_source_ip_threshold", _parse_int, "a whole number"),

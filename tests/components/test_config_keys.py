@@ -141,6 +141,11 @@ def test_duplicate_keys_in_a_stack_file_fail_naming_the_key_and_lines(tmp_path):
             f"{NS}:trailEvents is set but ignored: trailMode 'existing' creates no trail",
         ),
         ("dev", {"organizationId": "o-a1b2c3d4e5"}, f"{NS}:organizationId is set but ignored"),
+        (
+            "dev",
+            {"memberSignInLogGroupArns": ["arn:aws:logs:us-east-1:111122223333:log-group:x"]},
+            f"{NS}:memberSignInLogGroupArns is set but ignored: only a hub's dashboard",
+        ),
     ],
 )
 def test_a_key_the_stack_ignores_is_a_warning(stack, values, warning):

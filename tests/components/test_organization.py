@@ -15,6 +15,8 @@ from offline.stack_config import load_stack_config
 from tests.components.program import alert_topic, health_topic, named, run_stack, statement, statements
 
 ORG = "o-a1b2c3d4e5"
+LOGS = "arn:aws:logs:"
+SHARED = "login-monitoring-sign-in-notifier-logs-"
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +128,7 @@ def test_member_links_to_the_sink_of_its_own_region(hub):
 
 
 def test_member_in_a_region_the_hub_does_not_serve_fails_naming_the_region():
-    hub = run_stack("hub", memberRegions=[])
+    hub = run_stack("hub", memberRegions=[], memberSignInLogGroupArns=[])
     with pytest.raises(
         Exception, match="this stack runs in eu-west-1; add eu-west-1 to login-monitoring:memberRegions"
     ):
@@ -253,21 +255,67 @@ def test_member_shares_only_the_projects_metrics_and_its_notifiers_sign_in_log(m
     assert shared == {"login-monitoring-sign-in-notifier-logs"}, groups
 
 
-def test_hub_dashboard_reads_the_sign_in_lines_members_share_by_country_and_top_ip(hub, member):
-    body = json.loads(hub.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
-    tables = [w for w in body["widgets"] if w["type"] == "log"]
-    assert {(w["properties"]["region"], w["properties"]["title"]) for w in tables} == {
-        (region, title)
-        for region in ("us-east-1", "eu-west-1")
-        for title in ("Sign-ins by country and outcome, every account", "Top failing source IPs, every account")
+def log_tables(run) -> list[dict]:
+    body = json.loads(run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    return [w for w in body["widgets"] if w["type"] == "log"]
+
+
+def test_hub_dashboard_shows_each_listed_members_sign_ins_by_country_and_top_ip_in_its_regions_band(hub, member):
+    member_b = run_program(load_stack_config("member-b", example=True), stack_outputs={"hub": hub.outputs})
+    tables = log_tables(hub)
+    # The example hub lists member-a's and member-b's signInLogGroupArn outputs: one pair of tables each,
+    # reading that account (accountId) in the member's own Region, where its link shares the group.
+    assert {(w["properties"]["region"], w["properties"]["accountId"], w["properties"]["title"]) for w in tables} == {
+        (region, account, f"{title}, account {account}")
+        for region, account in (("us-east-1", "111122223333"), ("eu-west-1", "444455556666"))
+        for title in ("Sign-ins by country and outcome", "Top failing source IPs")
     }
-    prefix = shared_log_prefix(member.one("aws:oam/link:Link"))
-    for table in tables:
-        query = table["properties"]["query"]
-        # No account identifiers: a monitoring account's query reads every linked account's groups.
-        assert query.startswith(f"SOURCE logGroups(namePrefix: ['{prefix}']) | filter message = \"sign-in\"")
+    for run in (member, member_b):
+        _, _, _, region, account, group = run.outputs["signInLogGroupArn"].split(":", 5)
+        name = group.removeprefix("log-group:")
+        assert name.startswith(shared_log_prefix(run.one("aws:oam/link:Link")))
+        mine = [w["properties"] for w in tables if w["properties"]["accountId"] == account]
+        assert {p["region"] for p in mine} == {region}
+        for properties in mine:
+            assert properties["query"].startswith(f"SOURCE '{name}' | filter message = \"sign-in\"")
     by_ip = next(w for w in tables if w["properties"]["title"].startswith("Top failing"))["properties"]["query"]
     assert 'signIn.outcome = "Failure"' in by_ip and "by signIn.sourceIp as sourceIp" in by_ip
+
+
+def test_several_groups_of_one_account_share_its_tables_and_the_hubs_own_account_needs_no_account_id():
+    arn = "arn:aws:logs:us-east-1:{}:log-group:login-monitoring-sign-in-notifier-logs-{}"
+    run = run_stack(
+        "hub",
+        memberSignInLogGroupArns=[
+            arn.format("111122223333", "bbbbbbb"),
+            arn.format("111122223333", "aaaaaaa") + ":*",  # as the console shows it
+            arn.format("210987654321", "ccccccc"),  # a member stack in the hub's own account
+        ],
+    )
+    queries = {
+        (w["properties"].get("accountId"), w["properties"]["query"].split(" | filter")[0]) for w in log_tables(run)
+    }
+    assert queries == {
+        (
+            "111122223333",
+            "SOURCE 'login-monitoring-sign-in-notifier-logs-aaaaaaa' | "
+            "SOURCE 'login-monitoring-sign-in-notifier-logs-bbbbbbb'",
+        ),
+        (None, "SOURCE 'login-monitoring-sign-in-notifier-logs-ccccccc'"),
+    }
+
+
+def test_hub_without_listed_sign_in_logs_points_to_the_members_dashboards_in_every_band():
+    run = run_stack("hub", memberSignInLogGroupArns=[])
+    body = json.loads(run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    assert [w for w in body["widgets"] if w["type"] == "log"] == []
+    notes = [w["properties"]["markdown"] for w in body["widgets"] if "signInLogGroupArn" in str(w["properties"])]
+    assert len(notes) == 2  # one per Region band
+    assert all("login-monitoring-<stack>-sign-ins" in note and "memberSignInLogGroupArns" in note for note in notes)
+    covered = set()
+    for widget in body["widgets"]:
+        covered |= set(range(widget["y"], widget["y"] + widget["height"]))
+    assert covered == set(range(max(covered) + 1))
 
 
 def test_unencrypted_hub_means_no_key_grant_for_forwarders(hub):
@@ -345,6 +393,30 @@ def test_an_account_trail_is_not_an_organization_trail():
         ("dev", {"trailMode": "organization"}, "organizationId", "is required with trailMode 'organization'"),
         ("dev", {"hubStack": "acme/login monitoring"}, "hubStack", "is not a stack name"),
         ("member-b", {"hubStack": ""}, "alertEmails", "at least one mail recipient is required"),
+        (
+            "hub",
+            {"memberSignInLogGroupArns": ["login-monitoring-sign-in-notifier-logs-8f91928"]},
+            "memberSignInLogGroupArns",
+            "is not a log group ARN such as arn:aws:logs:",
+        ),
+        (
+            "hub",
+            {"memberSignInLogGroupArns": ["arn:aws:logs:xx-nowhere-1:111122223333:log-group:a"]},
+            "memberSignInLogGroupArns",
+            "'xx-nowhere-1', which is not an AWS Region",
+        ),
+        (
+            "hub",
+            {"memberSignInLogGroupArns": [f"{LOGS}ap-south-1:111122223333:log-group:{SHARED}8f91928"]},
+            "memberSignInLogGroupArns",
+            "where the hub has no sink; add ap-south-1 to memberRegions",
+        ),
+        (
+            "hub",
+            {"memberSignInLogGroupArns": [f"{LOGS}us-east-1:111122223333:log-group:aws-cloudtrail-logs-1"]},
+            "memberSignInLogGroupArns",
+            "is not a notifier log group a member shares (named login-monitoring-sign-in-notifier-logs-...)",
+        ),
     ],
 )
 def test_role_settings_fail_naming_the_key(stack, overrides, key, words):
