@@ -16,14 +16,18 @@ def page(name: str) -> str:
     return (DOCS / name).read_text(encoding="utf-8")
 
 
-def test_every_config_key_is_documented_with_its_default():
+def test_every_config_key_is_documented_with_its_type_and_default():
+    from components.settings import CONFIG_KEYS
+
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    rows = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)`", page("configuration.md"), flags=re.MULTILINE))
-    assert set(rows) == set(declared)
+    table_row = r"^\| `(\w+)` \| ([a-z ]+) \| `([^`]*)`"
+    found = re.findall(table_row, page("configuration.md"), flags=re.MULTILINE)
+    rows = {key: (kind, default) for key, kind, default in found}
+    assert sorted(key for key, _, _ in found) == sorted(declared) == sorted(CONFIG_KEYS)
     for key, declaration in declared.items():
         default = declaration["default"]
-        expected = '""' if default == "" else as_config_string(default)
-        assert rows[key] == expected, key
+        kind = f"list of {declaration['items']['type']}s" if declaration["type"] == "array" else declaration["type"]
+        assert rows[key] == (kind, '""' if default == "" else as_config_string(default)), key
 
 
 def test_quick_start_commands_are_the_ones_ci_and_users_run():
