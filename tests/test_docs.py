@@ -74,3 +74,11 @@ def test_the_readme_configuration_summary_shows_declared_keys_with_their_default
         assert key in declared, key
         value = declared[key]["default"]
         assert default == ('""' if value == "" else as_config_string(value)), key
+
+
+def test_the_readme_and_the_home_page_map_every_page():
+    pages = {path.name for path in (ROOT / "docs").glob("*.md")} - {"index.md"}
+    home = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    in_readme = set(re.findall(r"\]\(docs/([\w-]+\.md)\)", README.split("## Documentation", 1)[1]))
+    assert in_readme - {"index.md"} == pages
+    assert set(re.findall(r"\]\(([\w-]+\.md)\)", home.split("## The pages", 1)[1])) == pages
