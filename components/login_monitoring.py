@@ -186,6 +186,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 risk_spray_user_names=args.risk_spray_user_names,
                 risk_spray_window_minutes=args.risk_spray_window_minutes,
                 mail_quiet_minutes=args.mail_quiet_minutes,
+                mail_burst_limit=args.mail_burst_limit,
                 account_alias=args.account_alias,
             ),
             opts=child,

@@ -26,7 +26,7 @@ from detections.profiles import (
     EnabledDetection,
     resolve_detections,
 )
-from handlers.flood import MAX_QUIET_MINUTES
+from handlers.flood import DEFAULT_BURST_LIMIT, MAX_BURST_LIMIT, MAX_QUIET_MINUTES
 from handlers.risk import MAX_RISK_WINDOW_MINUTES
 from handlers.store import MAX_HISTORY_DAYS
 
@@ -118,6 +118,7 @@ class LoginMonitoringArgs:
     # The account's IAM alias, named in alarm mails next to the id; empty: the id alone.
     account_alias: str = ""
     mail_quiet_minutes: int = 10
+    mail_burst_limit: int = DEFAULT_BURST_LIMIT
     encrypt_alert_topic: bool = True
     detection_profile: str = "recommended"
     detection_overrides: tuple[str, ...] = ()
@@ -300,6 +301,11 @@ def _check(args: LoginMonitoringArgs):
             "mailQuietMinutes",
             f"must be between 0 (every sign-in mailed) and {MAX_QUIET_MINUTES} minutes, got {args.mail_quiet_minutes}",
         )
+    if not 1 <= args.mail_burst_limit <= MAX_BURST_LIMIT:
+        yield (
+            "mailBurstLimit",
+            f"must be between 1 and {MAX_BURST_LIMIT} first mails, got {args.mail_burst_limit}",
+        )
     if args.display_timezone not in bundled_zones():
         yield (
             "displayTimezone",
@@ -429,6 +435,7 @@ _KEYS: dict[str, tuple[str, Callable[[str], object], str]] = {
     "alarmResolvedMails": ("alarm_resolved_mails", _parse_bool, "true or false"),
     "accountAlias": ("account_alias", str, "a string"),
     "mailQuietMinutes": ("mail_quiet_minutes", _parse_int, "a whole number"),
+    "mailBurstLimit": ("mail_burst_limit", _parse_int, "a whole number"),
     "encryptAlertTopic": ("encrypt_alert_topic", _parse_bool, "true or false"),
     "detectionProfile": ("detection_profile", str, f"one of {', '.join(PROFILES)}"),
     "detectionOverrides": ("detection_overrides", _parse_entries, "a list of '<id>.<setting>=<value>' strings"),

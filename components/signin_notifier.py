@@ -10,7 +10,14 @@ import pulumi_aws as aws
 from components.aws_context import AwsContext, with_stream_suffix
 from components.lambda_package import HANDLER, wired_function
 from components.policies import allow, document
-from handlers.flood import DIGEST_INDEX, DIGEST_KEY, DIGEST_PROJECTION, DIGEST_SORT, FLUSH_MINUTES
+from handlers.flood import (
+    DEFAULT_BURST_LIMIT,
+    DIGEST_INDEX,
+    DIGEST_KEY,
+    DIGEST_PROJECTION,
+    DIGEST_SORT,
+    FLUSH_MINUTES,
+)
 from handlers.signin_events import subscription_filter_pattern
 from handlers.store import INDEXES, TIME_ATTRIBUTE
 
@@ -39,6 +46,8 @@ class SignInNotifierArgs:
     risk_spray_window_minutes: int = 60
     # Flood control (handlers/flood.py): one mail per principal or IP and outcome per this many minutes.
     mail_quiet_minutes: int = 10
+    # ... and per account and outcome only this many first mails per quiet time; the rest: one account digest.
+    mail_burst_limit: int = DEFAULT_BURST_LIMIT
     # Named in the mails next to this account's id (components/alarm_mailer.py says why it is given).
     account_alias: str = ""
 
@@ -161,6 +170,7 @@ class SignInNotifier(pulumi.ComponentResource):
                 **args.risk_variables(),
                 "FLOOD_TABLE_NAME": flood.name if flood else "",
                 "MAIL_QUIET_MINUTES": str(args.mail_quiet_minutes),
+                "MAIL_BURST_LIMIT": str(args.mail_burst_limit),
                 **({"ACCOUNT_ALIAS": args.account_alias} if args.account_alias else {}),
             },
             memory_size=256,
@@ -251,7 +261,9 @@ def notifier_policy(
         allow("KeepFailedEvents", ["sqs:SendMessage"], [failed_events_arn]),
     ]
     if flood_table_arn is not None:
-        statements.append(allow("FloodWindows", ["dynamodb:UpdateItem", "dynamodb:Scan"], [flood_table_arn]))
+        statements.append(
+            allow("FloodWindows", ["dynamodb:UpdateItem", "dynamodb:Scan", "dynamodb:BatchGetItem"], [flood_table_arn])
+        )
     if topic_key_arn is not None:
         statements.append(allow("EncryptForAlertTopic", ["kms:GenerateDataKey*", "kms:Decrypt"], [topic_key_arn]))
     return document(*statements)

@@ -25,6 +25,8 @@ from handlers.flood import (
     Digest,
     digest_due,
     held_from_item,
+    is_account_window,
+    reason_counts,
     stored_time,
     summary_counts,
 )
@@ -42,6 +44,7 @@ class DigestSender:
     sns: Any
     topic_arn: str
     quiet: timedelta
+    burst_limit: int
     zone: tzinfo
     zone_name: str
     owner: str
@@ -160,7 +163,7 @@ class DigestSender:
             return
 
     def body(self, digest: Digest) -> str:
-        return digest_body(digest, self.zone, self.zone_name, self.alias(digest))
+        return digest_body(digest, self.zone, self.zone_name, self.alias(digest), self.burst_limit)
 
     def alias(self, digest: Digest) -> str:
         account = digest.sign_ins[0].account_id if digest.sign_ins else ""
@@ -170,7 +173,7 @@ class DigestSender:
 def digest_subject(digest: Digest, alias: str = "") -> str:
     sign_ins = digest.sign_ins
     outcome = _outcome_word(sign_ins)
-    who = _principal_phrase(sign_ins)
+    who = _burst_phrase(sign_ins) if is_account_window(digest.window_key) else _principal_phrase(sign_ins)
     head = ascii_only(f"[digest] {len(sign_ins)} more {outcome} sign-ins: ")
     tail = subject_account(sign_ins[0].account_id, alias)
     room = SUBJECT_LIMIT - len(head) - len(tail)
@@ -186,29 +189,52 @@ def _principal_phrase(sign_ins) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} and others"
 
 
-def digest_body(digest: Digest, zone: tzinfo, zone_name: str, alias: str = "") -> str:
+def _burst_phrase(sign_ins) -> str:
+    _, ips, countries = summary_counts(sign_ins)
+    return f"burst from {_many(len(ips), 'IP')}, {_many(len(countries), 'country', 'countries')}"
+
+
+def digest_body(digest: Digest, zone: tzinfo, zone_name: str, alias: str = "", burst_limit: int = 0) -> str:
     sign_ins = sorted(digest.sign_ins, key=lambda held: held.event_time)
     who, ips, countries = summary_counts(sign_ins)
+    reasons = reason_counts(sign_ins)
     first, last = sign_ins[0].event_time, sign_ins[-1].event_time
+    outcome = _outcome_word(sign_ins)
+    if is_account_window(digest.window_key):
+        first_mails = f"the first {burst_limit}" if burst_limit else "the first few"
+        intro = [
+            f"This account had a burst of {outcome} sign-ins from many principals or addresses: {first_mails}",
+            f"were mailed on their own, and every further {outcome} sign-in in the account, whatever its",
+            "principal or address, was stored as usual and held back for this digest so the burst does not",
+            "flood the mailbox. Each one is in the sign-in history.",
+        ]
+    else:
+        intro = [
+            "One mail went out for the first sign-in of this burst; these were stored as usual and held back",
+            "so the burst does not flood the mailbox. Each one is in the sign-in history.",
+        ]
+    account = sign_ins[0].account_id
+    spread = f" from {_many(len(ips), 'source IP')} in {_many(len(countries), 'country', 'countries')}"
     lines = [
-        one_line(
-            f"{len(sign_ins)} more {_outcome_word(sign_ins)} sign-ins "
-            f"in AWS account {account_label(sign_ins[0].account_id, alias)}"
-        ),
+        one_line(f"{len(sign_ins)} more {outcome} sign-ins in AWS account {account_label(account, alias)}"),
         "",
-        "One mail went out for the first sign-in of this burst; these were stored as usual and held back",
-        "so the burst does not flood the mailbox. Each one is in the sign-in history.",
+        *intro,
         "",
-        f"Count:       {len(sign_ins)}",
+        f"Count:       {len(sign_ins)}{spread}",
         f"First:       {_when(first, zone, zone_name)}",
         f"Last:        {_when(last, zone, zone_name)}",
         f"Principals:  {_top(who)}",
         f"Source IPs:  {_top(ips)}",
         f"Countries:   {_top(countries)}",
+        f"Reasons:     {_top(reasons) if reasons else 'none beyond the outcome'}",
         f"Window key:  {one_line(digest.window_key)}",
         "",
     ]
     return within_body_limit("\n".join(lines))
+
+
+def _many(count: int, noun: str, plural: str = "") -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
 
 
 def _outcome_word(sign_ins) -> str:

@@ -1,10 +1,22 @@
-"""Flood control for per-sign-in mails: one mail per (principal or IP, outcome) per quiet time, then a digest.
+"""Flood control for per-sign-in mails: a burst sends a handful of mails, however many keys it has, then digests.
 
-A burst of sign-ins with the same key — the principal, or the source IP when AWS hides the name — and
-the same outcome sends one mail for its first sign-in. The others are stored as usual, marked
-`digest` with the window's key, and summarised in one digest mail when the burst is over (no sign-in
-of the key for the quiet time) or at the latest MAX_DIGEST_DELAY after the first of them was stored.
-Root sign-ins and successful sign-ins with a risk reason are never held back.
+Two kinds of window, both closed by the quiet time (no sign-in of the window for that long):
+- a key window per (principal or IP, outcome) — the principal, or the source IP when AWS hides the
+  name: its first sign-in is mailed, the key's further sign-ins go into the key window's digest;
+- an account window per (account, outcome), the ceiling: only its first `limit` key windows may mail
+  their first sign-in ("slots"). Once the slots are taken, every further sign-in of that outcome in the
+  account goes into the account window's digest, whatever its key, so a botnet's thousand addresses or a
+  spray over hundreds of names send `limit` mails and digests, not one mail per address or name.
+Held-back sign-ins are stored as usual, marked `digest` with their window's key, and summarised in one
+digest mail when the burst is over or at the latest MAX_DIGEST_DELAY after the first of them was stored.
+Root sign-ins and successful sign-ins with a risk reason are never held back; their mail says when it
+came during a burst.
+
+The account window's `slots` map holds, per event id that took a slot, its place in time order
+("time#event id"). Taking a slot is a conditional write (fewer than `limit` slots, or this event's
+own), so two invocations cannot both take the last one, and a retried batch finds the slots it took.
+Once the map is full, its latest entry says from where on sign-ins belong to the account digest, so a
+retry — or a batch that arrives late — decides every sign-in as the first attempt did.
 
 State, in the flood table, one item per window key:
 - `lastAt`: the latest sign-in time known to the window; a sign-in opens a new window (and is mailed)
@@ -26,13 +38,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from handlers.risk import ip_key, principal_key
+from handlers.risk import ip_key, principal_key, short_name
 from handlers.signin import PrincipalKind, SignInRecord
 
 DIGEST_INDEX = "byDigest"
 DIGEST_KEY = "digestKey"
 DIGEST_SORT = "digestAt"
-DIGEST_PROJECTION = ("eventTime", "outcome", "principalKind", "displayName", "sourceIp", "country", "accountId")
+DIGEST_PROJECTION = (
+    "eventTime",
+    "outcome",
+    "principalKind",
+    "displayName",
+    "sourceIp",
+    "country",
+    "accountId",
+    "riskReasons",
+)
 # Digests are sent by a schedule every FLUSH_MINUTES; with this delay a held-back sign-in is in a
 # digest at most 15 minutes after it was stored.
 FLUSH_MINUTES = 5
@@ -45,6 +66,12 @@ WINDOW_DAYS = 15
 MAX_QUIET_MINUTES = 24 * 60
 # Sorts before every digestAt ("2024-..."); DynamoDB refuses an empty key value in a Query.
 CURSOR_START = "0"
+# First mails an account sends per outcome and quiet time before the rest go into its digest.
+DEFAULT_BURST_LIMIT = 5
+MAX_BURST_LIMIT = 100
+ACCOUNT_WINDOW = "account:"
+# Outcomes whose account windows a never-held mail looks at to say it came during a burst.
+OUTCOMES = ("Failure", "Success")
 
 
 def exempt(record: SignInRecord) -> bool:
@@ -53,38 +80,208 @@ def exempt(record: SignInRecord) -> bool:
 
 
 def window_key(record: SignInRecord) -> str:
-    who = principal_key(record) or (f"ip:{ip_key(record.source_ip)}" if ip_key(record.source_ip) else "")
-    who = who or f"source:{record.source_ip or 'unknown'}"
-    key = f"{record.outcome}|{who}"
+    # A hidden name's key is its address in its account: each account's ceiling counts its own keys.
+    address = ip_key(record.source_ip)
+    who = principal_key(record) or (f"ip:{record.account_id}:{address}" if address else "")
+    who = who or f"source:{record.account_id}:{record.source_ip or 'unknown'}"
+    return _bounded(record.outcome, who)
+
+
+def account_key(record: SignInRecord, outcome: str | None = None) -> str:
+    """The account window's key: the ceiling on first mails of one outcome in one account."""
+    return _bounded(outcome or record.outcome, f"{ACCOUNT_WINDOW}{record.account_id or 'unknown'}")
+
+
+def is_account_window(key: str) -> bool:
+    return key.split("|", 1)[-1].startswith(ACCOUNT_WINDOW)
+
+
+def _bounded(outcome: str, who: str) -> str:
+    key = f"{outcome}|{who}"
+    if len(key.encode()) <= 512:
+        return key
     # DynamoDB keys stay far below their limits; a hash keeps an absurd name from breaking the item.
-    return key if len(key.encode()) <= 512 else f"{record.outcome}|sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+    kind = ACCOUNT_WINDOW if who.startswith(ACCOUNT_WINDOW) else ""
+    return f"{outcome}|{kind}sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def place(record: SignInRecord) -> str:
+    """The sign-in's place in time order, as a string that sorts like (eventTime, eventId)."""
+    return digest_sort_key(record.event_time, record.event_id)
+
+
+@dataclass(frozen=True)
+class AccountWindow:
+    """What is known of one account window: when it opened, how far it is open, and its slots."""
+
+    key: str
+    window_id: str  # the event id that opened it: a slot is taken in this window, not a later one
+    opened_at: datetime
+    last_at: datetime
+    slots: dict[str, str]  # event id -> place, for the sign-ins that were mailed as first mails
+    limit: int
+
+    @property
+    def full_from(self) -> str | None:
+        """The place of the sign-in that took the last slot: every later one goes into the digest."""
+        return max(self.slots.values()) if len(self.slots) >= self.limit else None
+
+    def during(self, moment: datetime, quiet: timedelta) -> bool:
+        """Whether a sign-in at this moment came while the ceiling held sign-ins back."""
+        return self.full_from is not None and self.opened_at <= moment <= self.last_at + quiet
+
+    @classmethod
+    def from_item(cls, key: str, item: dict, limit: int, last: datetime | None = None) -> AccountWindow:
+        slots = {event_id: value.get("S", "") for event_id, value in item.get("slots", {}).get("M", {}).items()}
+        last_at = _time(item.get("lastAt"))
+        return cls(
+            key=key,
+            window_id=item.get("openerId", {}).get("S", ""),
+            opened_at=_time(item.get("openedAt")),
+            last_at=max(last_at, last) if last else last_at,
+            slots=slots,
+            limit=limit,
+        )
 
 
 @dataclass
 class FloodWindows:
-    """Decides which sign-ins are held back; one conditional write per key and batch at most."""
+    """Decides which sign-ins are held back; a conditional write per account window and batch, one per key
+    window while the account's ceiling is not reached, and one per first mail."""
 
     client: Any
     table_name: str
     quiet: timedelta
-    # window key -> (latest time this process knows the window open to, opener event id); a cache that
-    # can only make the answer "held back" when the table says so too, since lastAt only grows.
-    known: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    # window key -> (latest time this process knows the window open to, opener event id), and account
+    # window key -> AccountWindow; a cache that can only make the answer "held back" when the table
+    # says so too, since lastAt only grows and slots are only added.
+    known: dict[str, Any] = field(default_factory=dict)
+    limit: int = DEFAULT_BURST_LIMIT
     writes: int = 0
+    reads: int = 0
 
     def held_back(self, records: Iterable[SignInRecord], wanted: Callable[[SignInRecord], bool]) -> dict[str, str]:
         """event id -> window key, for the sign-ins that go into a digest instead of a mail of their own."""
         groups: dict[str, list[SignInRecord]] = {}
         for record in records:
             if wanted(record) and not exempt(record):
-                groups.setdefault(window_key(record), []).append(record)
+                groups.setdefault(account_key(record), []).append(record)
         held: dict[str, str] = {}
         for key, group in sorted(groups.items()):
-            group.sort(key=lambda r: (r.event_time, r.event_id))
+            group.sort(key=_order)
+            for run in _runs(group, self.quiet):
+                held.update(self._decide(key, run))
+        return held
+
+    def bursts(
+        self, records: Iterable[SignInRecord], wanted: Callable[[SignInRecord], bool]
+    ) -> dict[str, AccountWindow]:
+        """event id -> the account window whose ceiling was holding sign-ins back when it came, for the
+        sign-ins that are never held back themselves (their mail says so)."""
+        chosen = [record for record in records if wanted(record) and exempt(record)]
+        if not chosen:
+            return {}
+        keys = sorted({account_key(record, outcome) for record in chosen for outcome in OUTCOMES})
+        windows = self._read(keys)
+        found = {}
+        for record in chosen:
+            for outcome in OUTCOMES:
+                window = windows.get(account_key(record, outcome))
+                if window is not None and window.during(record.event_time, self.quiet):
+                    found[record.event_id] = window
+                    break
+        return found
+
+    def _decide(self, key: str, run: list[SignInRecord]) -> dict[str, str]:
+        """The held-back sign-ins of one account window's run, by the digest they go into."""
+        window = self._account(key, run)
+        full_from = window.full_from
+        # Sign-ins before the ceiling was reached are decided by their key windows; a first mail needs a slot.
+        early = [r for r in run if full_from is None or place(r) <= full_from or r.event_id in window.slots]
+        decided_early = {r.event_id for r in early}
+        held = {r.event_id: key for r in run if r.event_id not in decided_early}
+        key_held, openers = self._key_windows(early)
+        held.update(key_held)
+        for opener in sorted(openers, key=_order):
+            if opener.event_id in window.slots:
+                continue
+            if window.full_from is None:
+                window = self._take_slot(window, opener)
+                if opener.event_id in window.slots:
+                    continue
+            held[opener.event_id] = key
+        if window.full_from is not None:
+            held.update(
+                (r.event_id, key) for r in early if place(r) > window.full_from and r.event_id not in window.slots
+            )
+        return held
+
+    def _key_windows(self, records: list[SignInRecord]) -> tuple[dict[str, str], list[SignInRecord]]:
+        """Held-back sign-ins by key window, and the sign-ins that open a key window (first mails)."""
+        groups: dict[str, list[SignInRecord]] = {}
+        for record in records:
+            groups.setdefault(window_key(record), []).append(record)
+        held: dict[str, str] = {}
+        openers: list[SignInRecord] = []
+        for key, group in sorted(groups.items()):
+            group.sort(key=_order)
             for run in _runs(group, self.quiet):
                 opener = self._opener(key, run)
                 held.update((r.event_id, key) for r in run if r.event_id != opener)
-        return held
+                openers += [r for r in run if r.event_id == opener]
+        return held, openers
+
+    def _account(self, key: str, run: list[SignInRecord]) -> AccountWindow:
+        first, last = run[0], run[-1].event_time
+        open_since = first.event_time - self.quiet
+        cached = self.known.get(key)
+        if cached and cached.last_at >= open_since and last - cached.last_at < self.quiet / 2:
+            return cached
+        item = self._extend(key, open_since, last)
+        if item is None:
+            item = self._open(key, first, open_since, last, account=True)
+        window = AccountWindow.from_item(key, item, self.limit, last)
+        self.known[key] = window
+        return window
+
+    def _take_slot(self, window: AccountWindow, record: SignInRecord) -> AccountWindow:
+        """The window after trying to take a slot for the record: it holds one if the record is in its slots."""
+        try:
+            self.writes += 1
+            item = self.client.update_item(
+                TableName=self.table_name,
+                Key={"windowKey": {"S": window.key}},
+                UpdateExpression="SET slots.#id = :place",
+                ConditionExpression="openerId = :window AND (size(slots) < :limit OR attribute_exists(slots.#id))",
+                ExpressionAttributeNames={"#id": record.event_id},
+                ExpressionAttributeValues={
+                    ":place": {"S": place(record)},
+                    ":window": {"S": window.window_id},
+                    ":limit": {"N": str(self.limit)},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )["Attributes"]
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            item = error.response.get("Item") or {}
+            if item.get("openerId", {}).get("S") != window.window_id:
+                # A later window replaced this one meanwhile: no slot, and nothing more to learn here.
+                return window
+        updated = AccountWindow.from_item(window.key, item, self.limit, window.last_at)
+        self.known[window.key] = updated
+        return updated
+
+    def _read(self, keys: list[str]) -> dict[str, AccountWindow]:
+        request = {self.table_name: {"Keys": [{"windowKey": {"S": key}} for key in keys], "ConsistentRead": True}}
+        found: dict[str, AccountWindow] = {}
+        while request:
+            self.reads += 1
+            answer = self.client.batch_get_item(RequestItems=request)
+            for item in answer.get("Responses", {}).get(self.table_name, []):
+                key = item["windowKey"]["S"]
+                found[key] = AccountWindow.from_item(key, item, self.limit)
+            request = answer.get("UnprocessedKeys") or {}
+        return found
 
     def _opener(self, key: str, run: list[SignInRecord]) -> str:
         """The event id mailed on its own for this run ("" when the window was already open)."""
@@ -124,32 +321,46 @@ class FloodWindows:
             # Open, and already known to a later time (batches arrive out of order).
             return old if old and _time(old.get("lastAt")) >= open_since else None
 
-    def _open(self, key: str, first: SignInRecord, open_since: datetime, last: datetime) -> dict:
+    def _open(self, key: str, first: SignInRecord, open_since: datetime, last: datetime, account: bool = False) -> dict:
+        values = {
+            ":since": _number(open_since),
+            ":last": _number(last),
+            ":opened": _number(first.event_time),
+            ":opener": {"S": first.event_id},
+            ":expires": _number(last + timedelta(days=WINDOW_DAYS)),
+            ":empty": {"S": CURSOR_START},
+        }
+        update = (
+            "SET lastAt = :last, openedAt = :opened, openerId = :opener, expiresAt = :expires, "
+            "#cursor = if_not_exists(#cursor, :empty)"
+        )
+        condition = "attribute_not_exists(lastAt) OR lastAt < :since"
+        if account:
+            # A new account window starts with no slots taken. A retry never gets here: it finds the
+            # window it opened still open, and extends it.
+            update += ", slots = :none"
+            values[":none"] = {"M": {}}
+        else:
+            condition += " OR openerId = :opener"
         try:
             self.writes += 1
             return self.client.update_item(
                 TableName=self.table_name,
                 Key={"windowKey": {"S": key}},
-                UpdateExpression=(
-                    "SET lastAt = :last, openedAt = :opened, openerId = :opener, expiresAt = :expires, "
-                    "#cursor = if_not_exists(#cursor, :empty)"
-                ),
-                ConditionExpression="attribute_not_exists(lastAt) OR lastAt < :since OR openerId = :opener",
+                UpdateExpression=update,
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#cursor": "cursor"},
-                ExpressionAttributeValues={
-                    ":since": _number(open_since),
-                    ":last": _number(last),
-                    ":opened": _number(first.event_time),
-                    ":opener": {"S": first.event_id},
-                    ":expires": _number(last + timedelta(days=WINDOW_DAYS)),
-                    ":empty": {"S": CURSOR_START},
-                },
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )["Attributes"]
         except self.client.exceptions.ConditionalCheckFailedException as error:
             # Another invocation opened it in the meantime: this run is held back.
             return error.response.get("Item") or {}
+
+
+def _order(record: SignInRecord) -> tuple[datetime, str]:
+    return record.event_time, record.event_id
 
 
 def _runs(group: list[SignInRecord], quiet: timedelta) -> list[list[SignInRecord]]:
@@ -186,6 +397,7 @@ class Held:
     source_ip: str
     country: str
     account_id: str
+    reasons: tuple[str, ...] = ()  # short names of the risk reasons it was stored with
 
 
 @dataclass(frozen=True)
@@ -216,6 +428,7 @@ def held_from_item(item: dict) -> Held:
         source_ip=text("sourceIp"),
         country=text("country"),
         account_id=text("accountId"),
+        reasons=tuple(short_name(reason.get("S", "")) for reason in item.get("riskReasons", {}).get("L", [])),
     )
 
 
@@ -236,6 +449,11 @@ def summary_counts(sign_ins: Iterable[Held]) -> tuple[Counter, Counter, Counter]
         ips[f"{held.source_ip} ({held.country})" if held.country else held.source_ip or "?"] += 1
         countries[held.country or "no location"] += 1
     return who, ips, countries
+
+
+def reason_counts(sign_ins: Iterable[Held]) -> Counter:
+    """How many held-back sign-ins carried each risk reason; "failed sign-in" goes without saying."""
+    return Counter(reason for held in sign_ins for reason in set(held.reasons) if reason != "failed sign-in")
 
 
 def stored_time(sort_key: str) -> datetime:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from handlers.risk import short_name
 from handlers.signin import SignInRecord
 from handlers.text import SUBJECT_LIMIT, account_label, ascii_only, one_line, subject_account, within_body_limit
 
-__all__ = ["SUBJECT_LIMIT", "event_title", "one_line", "outcome_word", "render_body", "render_subject"]
+__all__ = ["SUBJECT_LIMIT", "burst_note", "event_title", "one_line", "outcome_word", "render_body", "render_subject"]
 _EVENT_TITLES = {
     "ConsoleLogin": "Console sign-in",
     "SwitchRole": "Switch role",
@@ -26,11 +26,12 @@ def outcome_word(record: SignInRecord) -> str:
     return {"Success": "succeeded", "Failure": "FAILED"}.get(record.outcome, "outcome unknown")
 
 
-def render_subject(record: SignInRecord, alias: str = "") -> str:
+def render_subject(record: SignInRecord, alias: str = "", during_burst: bool = False) -> str:
     flag = "[!] " if record.risk_reasons else ""
     # Reasons from the history are what a reader most needs to see first: name the first one.
     tag = f" ({short_name(record.history_reasons[0])})" if record.history_reasons else ""
-    head = ascii_only(f"{flag}{event_title(record)} {outcome_word(record)}{tag}: ")[:72]
+    burst = " during burst" if during_burst else ""
+    head = ascii_only(f"{flag}{event_title(record)} {outcome_word(record)}{tag}{burst}: ")[:72]
     tail = subject_account(record.account_id, alias)
     who = ascii_only(f"{record.principal_kind.label} {record.display_name}")
     room = SUBJECT_LIMIT - len(head) - len(tail)
@@ -55,6 +56,7 @@ _LABELS = (
     "Region",
     "Signing in to",
     "Needs a look",
+    "Burst",
     "Event ID",
 )
 # Labels padded to one column; computed once, not per mail.
@@ -66,10 +68,23 @@ def _clock(moment) -> str:
     return moment.isoformat(sep=" ", timespec="seconds")[:19]
 
 
-def render_body(record: SignInRecord, zone: tzinfo, zone_name: str, alias: str = "") -> str:
-    when = f"{_clock(record.event_time.astimezone(zone))} {zone_name}"
-    if zone_name != "UTC":
-        when += f" ({_clock(record.event_time)} UTC)"
+def _when(moment: datetime, zone: tzinfo, zone_name: str) -> str:
+    when = f"{_clock(moment.astimezone(zone))} {zone_name}"
+    return when if zone_name == "UTC" else f"{when} ({_clock(moment)} UTC)"
+
+
+def burst_note(window_key: str, opened_at: datetime, limit: int, zone: tzinfo, zone_name: str) -> str:
+    """What a never-held mail says about the burst it came during (an account window past its ceiling)."""
+    outcome = {"Failure": "failed", "Success": "successful"}.get(window_key.split("|", 1)[0], "other")
+    return (
+        f"{outcome} sign-ins in this account since {_when(opened_at, zone, zone_name)}; "
+        f"past the first {limit} mails they go into a digest, this one is mailed at once"
+    )
+
+
+def render_body(record: SignInRecord, zone: tzinfo, zone_name: str, alias: str = "", burst: str = "") -> str:
+    """The mail's body; `burst` (burst_note) when it came during a burst that flood control holds back."""
+    when = _when(record.event_time, zone, zone_name)
     outcome = record.outcome if not record.error_message else f"{record.outcome} ({record.error_message})"
     values = (
         f"{event_title(record)} ({record.event_name})",
@@ -87,9 +102,11 @@ def render_body(record: SignInRecord, zone: tzinfo, zone_name: str, alias: str =
         record.region,
         record.login_url,
         "; ".join(record.risk_reasons),
+        burst,
         record.event_id,
     )
     rendered = [label + one_line(value) for label, value in zip(_PADDED, values, strict=True) if value]
     account = account_label(record.account_id, alias) if record.account_id else ""
-    title = one_line(f"{event_title(record)} {outcome_word(record)} in AWS account {account}")
+    during = ", during a burst" if burst else ""
+    title = one_line(f"{event_title(record)} {outcome_word(record)} in AWS account {account}{during}")
     return within_body_limit("\n".join([title, "", *rendered, ""]))

@@ -30,8 +30,8 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from handlers.chat import chat_notification, publish_request
 from handlers.digest import DigestSender
-from handlers.flood import MAX_QUIET_MINUTES, FloodWindows
-from handlers.formatting import render_body, render_subject
+from handlers.flood import DEFAULT_BURST_LIMIT, MAX_BURST_LIMIT, MAX_QUIET_MINUTES, AccountWindow, FloodWindows
+from handlers.formatting import burst_note, render_body, render_subject
 from handlers.log_lines import NO_COUNTRY, SIGN_IN_LOG_MESSAGE, SKIPPED_LOG_PREFIX, UNMARKED_LOG_PREFIX
 from handlers.payload import decode_subscription_event, iter_messages
 from handlers.risk import MAX_RISK_WINDOW_MINUTES, RiskSettings, Sighting, assess, earlier, short_name, sighting_of
@@ -108,6 +108,8 @@ class NotifierConfig:
     # Flood control: 0 minutes (or no table) mails every sign-in on its own.
     flood_table: str = ""
     quiet_minutes: int = 0
+    # First mails per account, outcome and quiet time before the rest go into the account's digest.
+    burst_limit: int = DEFAULT_BURST_LIMIT
     # The stack's account's alias (accountAlias), named next to that account's id only: an organization
     # trail brings other accounts' sign-ins too.
     account_alias: str = ""
@@ -147,6 +149,10 @@ class NotifierConfig:
             raise ConfigurationError(
                 f"MAIL_QUIET_MINUTES must be between 0 and {MAX_QUIET_MINUTES}, got {self.quiet_minutes}"
             )
+        if not 1 <= self.burst_limit <= MAX_BURST_LIMIT:
+            raise ConfigurationError(
+                f"MAIL_BURST_LIMIT must be between 1 and {MAX_BURST_LIMIT}, got {self.burst_limit}"
+            )
         for variable, name in RISK_VARIABLES.items():
             # A count (or the travel time) of 0 turns its reason off; a window of 0 minutes means nothing.
             value, window = getattr(self, name), name.endswith("_window_minutes")
@@ -165,7 +171,12 @@ class NotifierConfig:
         if missing:
             raise ConfigurationError(f"environment variables missing: {', '.join(missing)}")
         numbers: dict[str, int] = {}
-        numbered = {"HISTORY_DAYS": "history_days", "MAIL_QUIET_MINUTES": "quiet_minutes", **RISK_VARIABLES}
+        numbered = {
+            "HISTORY_DAYS": "history_days",
+            "MAIL_QUIET_MINUTES": "quiet_minutes",
+            "MAIL_BURST_LIMIT": "burst_limit",
+            **RISK_VARIABLES,
+        }
         for variable, name in numbered.items():
             if variable in env:
                 try:
@@ -255,7 +266,7 @@ class BatchRun:
         records = self._with_history_reasons(self._parse(iter_messages(batch)))
         held = self._held_back(records)
         owed = [record for record in records if self._store(record, held.get(record.event_id, ""))]
-        self._mail(owed)
+        self._mail(owed, self._bursts(owed))
         return self.result
 
     def _parse(self, messages) -> list[SignInRecord]:
@@ -333,6 +344,17 @@ class BatchRun:
             self._log_failure(records[0].event_id, "deciding flood control", error)
             raise
 
+    def _bursts(self, records: list[SignInRecord]) -> dict[str, AccountWindow]:
+        """The bursts that never-held mails came during, so each mail can say so."""
+        if self.flood is None or not records:
+            return {}
+        self._need_time("looking for bursts around", records[0].event_id)
+        try:
+            return self.flood.bursts(records, lambda record: wants_mail(record, self.config.notify_on))
+        except Exception as error:
+            self._log_failure(records[0].event_id, "looking for bursts", error)
+            raise
+
     def _store(self, record: SignInRecord, digest_key: str = "") -> bool:
         """Store one record; True when a mail may still be owed for it."""
         self._need_time("storing", record.event_id)
@@ -357,13 +379,16 @@ class BatchRun:
             self.result.duplicates += 1
         return claim.mail_due
 
-    def _mail(self, records: list[SignInRecord]) -> None:
+    def _mail(self, records: list[SignInRecord], bursts: dict[str, AccountWindow] | None = None) -> None:
         contested: list[_Mail] = []
+        zone, zone_name = self.config.zone, self.config.timezone
         for record in records:
             try:
                 alias = self.config.alias_for(record.account_id)
-                body = render_body(record, self.config.zone, self.config.timezone, alias)
-                mail = _Mail(record, render_subject(record, alias), body)
+                window = (bursts or {}).get(record.event_id)
+                burst = burst_note(window.key, window.opened_at, window.limit, zone, zone_name) if window else ""
+                body = render_body(record, zone, zone_name, alias, burst)
+                mail = _Mail(record, render_subject(record, alias, bool(burst)), body)
             except RECORD_ERRORS as error:
                 self._skip(record.event_id, f"mail cannot be rendered: {type(error).__name__}: {error}")
                 continue
@@ -475,7 +500,7 @@ def process_batch(
     run_options.setdefault("owner", str(uuid.uuid4()))
     if config.quiet is not None:
         known = flood_known if flood_known is not None else {}
-        run_options["flood"] = FloodWindows(dynamodb, config.flood_table, config.quiet, known)
+        run_options["flood"] = FloodWindows(dynamodb, config.flood_table, config.quiet, known, config.burst_limit)
     return BatchRun(config=config, store=store, history=history, sns=sns, **run_options).run(event)
 
 
@@ -494,6 +519,7 @@ def send_digests(config: NotifierConfig, dynamodb: Any, sns: Any, **options: Any
         sns=sns,
         topic_arn=config.topic_arn,
         quiet=config.quiet,
+        burst_limit=config.burst_limit,
         zone=config.zone,
         zone_name=config.timezone,
         account_alias=config.account_alias,

@@ -17,7 +17,8 @@ from detections.catalog import AlarmSpec
 from detections.pattern import compile_pattern
 from detections.profiles import EnabledDetection
 from handlers.digest import digest_body, digest_subject
-from handlers.formatting import render_body, render_subject
+from handlers.flood import DEFAULT_BURST_LIMIT
+from handlers.formatting import burst_note, render_body, render_subject
 from handlers.notifier import wants_mail
 from handlers.risk import RiskSettings, Sighting, assess, earlier, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_event_time, parse_signin_event
@@ -139,6 +140,7 @@ class Replay:
         window: Window | None = None,
         alarm_resolved_mails: bool = False,
         mail_quiet_minutes: int = 0,
+        mail_burst_limit: int = DEFAULT_BURST_LIMIT,
         outlier_floor: int | None = None,
     ) -> None:
         self.detections = list(detections)
@@ -151,6 +153,7 @@ class Replay:
         self.window = window or Window()
         self.alarm_resolved_mails = alarm_resolved_mails
         self.mail_quiet_minutes = mail_quiet_minutes
+        self.mail_burst_limit = mail_burst_limit
         self.held_back = 0
         self.outside_window = 0
         self.notify_on = notify_on
@@ -260,7 +263,9 @@ class Replay:
         """Judge each sign-in by the ones before it, as the notifier does with its history table."""
         by_principal: dict[str, _PrincipalHistory] = {}
         by_ip: dict[str, _Timeline] = {}
-        flood = FloodControl(timedelta(minutes=self.mail_quiet_minutes)) if self.mail_quiet_minutes else None
+        flood = None
+        if self.mail_quiet_minutes:
+            flood = FloodControl(timedelta(minutes=self.mail_quiet_minutes), self.mail_burst_limit)
         lookback, ip_lookback = self.risk.principal_lookback, self.risk.ip_lookback or timedelta(0)
         recent = self.risk.principal_recent_lookback or timedelta(0)
         for record in sorted(self._sign_ins, key=lambda r: (r.event_time, r.event_id)):
@@ -293,17 +298,19 @@ class Replay:
             if flood is not None and not flood.mailed_alone(record):
                 self.held_back += 1
                 continue
+            burst = flood.burst_opened(record) if flood is not None else None
+            note = burst_note(*burst, self.mail_burst_limit, self.zone, self.timezone) if burst else ""
             self.mails.append(
                 Mail(
                     record.event_time,
                     record.event_id,
-                    render_subject(record),
-                    render_body(record, self.zone, self.timezone),
+                    render_subject(record, during_burst=bool(note)),
+                    render_body(record, self.zone, self.timezone, burst=note),
                 )
             )
         if flood is not None:
             for sent, digest in flood.digests():
-                body = digest_body(digest, self.zone, self.timezone)
+                body = digest_body(digest, self.zone, self.timezone, burst_limit=self.mail_burst_limit)
                 self.mails.append(Mail(sent, "", digest_subject(digest), body, kind="digest"))
         self._sign_ins = []
 

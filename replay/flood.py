@@ -2,11 +2,13 @@
 
 The notifier (handlers/flood.py) mails the first sign-in of a key (principal, or IP when AWS hides
 the name) and outcome, and holds back the key's further sign-ins of that outcome while they come
-within the quiet time of the previous one. Held-back sign-ins go out in one digest mail when the
-burst is over (nothing for the quiet time) or at the latest MAX_DIGEST_DELAY after the first of them,
-sent by a schedule every FLUSH_MINUTES. Replay has no store times, so a sign-in counts as stored at
-its eventTime and the schedule runs on the clock's FLUSH_MINUTES marks: a digest's time is
-approximate, which sign-ins it holds is not.
+within the quiet time of the previous one. Above the keys, each account and outcome has a ceiling:
+within its own quiet window only the first `limit` keys get that first mail, and every later sign-in of
+the outcome in the account, whatever its key, goes into the account's digest. Held-back sign-ins go
+out in one digest mail per window when the burst is over (nothing for the quiet time) or at the latest
+MAX_DIGEST_DELAY after the first of them, sent by a schedule every FLUSH_MINUTES. Replay has no store
+times, so a sign-in counts as stored at its eventTime and the schedule runs on the clock's FLUSH_MINUTES
+marks: a digest's time is approximate, which sign-ins it holds is not.
 """
 
 from __future__ import annotations
@@ -14,7 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from handlers.flood import FLUSH_MINUTES, MAX_DIGEST_DELAY, Digest, Held, digest_sort_key, exempt, window_key
+from handlers.flood import (
+    DEFAULT_BURST_LIMIT,
+    FLUSH_MINUTES,
+    MAX_DIGEST_DELAY,
+    OUTCOMES,
+    Digest,
+    Held,
+    account_key,
+    digest_sort_key,
+    exempt,
+    window_key,
+)
+from handlers.risk import short_name
 from handlers.signin import SignInRecord
 
 
@@ -35,7 +49,17 @@ def held(record: SignInRecord) -> Held:
         source_ip=record.source_ip,
         country=record.location.country_code,
         account_id=record.account_id,
+        reasons=tuple(short_name(reason) for reason in record.risk_reasons),
     )
+
+
+@dataclass
+class _Ceiling:
+    """One account window: open since `opened`, last sign-in `last`, first mails given."""
+
+    opened: datetime
+    last: datetime
+    first_mails: int = 0
 
 
 @dataclass
@@ -43,20 +67,44 @@ class FloodControl:
     """Feed the sign-ins the notifier would mail, in time order; `digests()` when all are in."""
 
     quiet: timedelta
-    _last: dict[str, datetime] = field(default_factory=dict)  # window key -> lastAt
+    limit: int = DEFAULT_BURST_LIMIT
+    _last: dict[str, datetime] = field(default_factory=dict)  # key window -> lastAt
+    _accounts: dict[str, _Ceiling] = field(default_factory=dict)  # account window -> its ceiling
     _held: dict[str, list[SignInRecord]] = field(default_factory=dict)
 
     def mailed_alone(self, record: SignInRecord) -> bool:
         """True when the sign-in gets its own mail; False when it waits for a digest."""
         if exempt(record):
             return True
+        account = account_key(record)
+        ceiling = self._accounts.get(account)
+        if ceiling is None or record.event_time - ceiling.last > self.quiet:
+            ceiling = self._accounts[account] = _Ceiling(record.event_time, record.event_time)
+        ceiling.last = max(ceiling.last, record.event_time)
+        if ceiling.first_mails >= self.limit:
+            self._held.setdefault(account, []).append(record)  # past the ceiling, whatever its key
+            return False
         key = window_key(record)
         last = self._last.get(key)
         self._last[key] = record.event_time if last is None else max(last, record.event_time)
         if last is None or record.event_time - last > self.quiet:
-            return True  # opens a new window
+            ceiling.first_mails += 1
+            return True  # opens a new key window
         self._held.setdefault(key, []).append(record)
         return False
+
+    def burst_opened(self, record: SignInRecord) -> tuple[str, datetime] | None:
+        """(account window key, when it opened) when the sign-in came while a ceiling held sign-ins back."""
+        for outcome in OUTCOMES:
+            account = account_key(record, outcome)
+            ceiling = self._accounts.get(account)
+            if (
+                ceiling is not None
+                and ceiling.first_mails >= self.limit
+                and ceiling.opened <= record.event_time <= ceiling.last + self.quiet
+            ):
+                return account, ceiling.opened
+        return None
 
     def digests(self) -> list[tuple[datetime, Digest]]:
         """(time sent, digest) for every digest the schedule would send, in key and time order."""

@@ -137,7 +137,9 @@ def render_text(result: ReplayResult, detections: Sequence[EnabledDetection], co
             lines.append(f"  {change.time:%Y-%m-%d %H:%M} UTC  {change.old:>5} -> {change.new:<5}  {change.reason}")
     digests = sum(mail.kind == "digest" for mail in result.mails)
     quiet = context.get("mailQuietMinutes")
+    limit = context.get("mailBurstLimit")
     flood = f", mailQuietMinutes {quiet}" if quiet is not None else ""
+    flood += f", mailBurstLimit {limit}" if quiet and limit is not None else ""
     held = f"; {digests:,} digests holding {result.held_back:,} more sign-ins" if digests else ""
     lines += [
         "",

@@ -21,6 +21,7 @@ def stack_replay(
         timezone=settings.display_timezone,
         alarm_resolved_mails=settings.alarm_resolved_mails,
         mail_quiet_minutes=settings.mail_quiet_minutes,
+        mail_burst_limit=settings.mail_burst_limit,
         outlier_floor=settings.outlier_floor if settings.outlier_alarm else None,
         risk=RiskSettings(
             history_days=settings.sign_in_history_days,
@@ -43,4 +44,5 @@ def report_context(stack: str, settings: LoginMonitoringArgs) -> dict[str, Any]:
         "notifyOn": settings.notify_on,
         "alarmResolvedMails": settings.alarm_resolved_mails,
         "mailQuietMinutes": settings.mail_quiet_minutes,
+        "mailBurstLimit": settings.mail_burst_limit,
     }

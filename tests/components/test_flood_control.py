@@ -54,3 +54,13 @@ def test_a_quiet_time_beyond_a_day_is_refused_naming_the_key():
 
     with pytest.raises(SettingsError, match="login-monitoring:mailQuietMinutes"):
         run_stack(mailQuietMinutes=1441)
+
+
+def test_the_burst_limit_reaches_the_notifier_and_is_checked():
+    from components.settings import SettingsError
+
+    run = run_stack(mailBurstLimit=3)
+    variables = named(run, FUNCTION, f"{PREFIX}-function").inputs["environment"]["variables"]
+    assert variables["MAIL_BURST_LIMIT"] == "3"
+    with pytest.raises(SettingsError, match="login-monitoring:mailBurstLimit: must be between 1 and 100 first mails"):
+        run_stack(mailBurstLimit=0)

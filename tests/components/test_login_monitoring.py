@@ -354,7 +354,7 @@ def test_notifier_role_names_only_its_own_resources(dev):
             ["dynamodb:Query"],
             [f"{table_arn}/index/byPrincipal", f"{table_arn}/index/bySourceIp", f"{table_arn}/index/byDigest"],
         ),
-        "FloodWindows": (["dynamodb:Scan", "dynamodb:UpdateItem"], [flood_arn]),
+        "FloodWindows": (["dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:UpdateItem"], [flood_arn]),
         "MailThroughAlertTopic": (["sns:Publish"], [topic_arn]),
         "WriteOwnLogs": (["logs:CreateLogStream", "logs:PutLogEvents"], [notifier_logs.state["arn"] + ":*"]),
         "KeepFailedEvents": (["sqs:SendMessage"], [queue_arn]),
@@ -457,6 +457,7 @@ def test_notifier_function_runs_the_packaged_handler_with_its_settings(dev):
         "RISK_SPRAY_WINDOW_MINUTES": "60",
         "FLOOD_TABLE_NAME": named(dev, TABLE, "login-monitoring-sign-in-notifier-flood").state["name"],
         "MAIL_QUIET_MINUTES": "10",
+        "MAIL_BURST_LIMIT": "5",
     }
     assert function.inputs["role"] == dev.by_urn(_urn(dev, "sign-in-notifier-role")).state["arn"]
     assert _urn(dev, "sign-in-notifier-policy") in function.dependencies
