@@ -352,7 +352,12 @@ def test_notifier_role_names_only_its_own_resources(dev):
         "WriteOwnHistory": (["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
         "QueryOwnHistoryIndexes": (
             ["dynamodb:Query"],
-            [f"{table_arn}/index/byPrincipal", f"{table_arn}/index/bySourceIp", f"{table_arn}/index/byDigest"],
+            [
+                f"{table_arn}/index/byPrincipal",
+                f"{table_arn}/index/bySourceIp",
+                f"{table_arn}/index/byFailureHour",
+                f"{table_arn}/index/byDigest",
+            ],
         ),
         "FloodWindows": (["dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:UpdateItem"], [flood_arn]),
         "MailThroughAlertTopic": (["sns:Publish"], [topic_arn]),
@@ -391,7 +396,7 @@ def test_history_table_indexes_answer_the_handlers_queries(dev):
     table = named(dev, TABLE, "login-monitoring-sign-in-notifier-history")
     declared = {a["name"]: a["type"] for a in table.inputs["attributes"]}
     indexes = {index["name"]: index for index in table.inputs["globalSecondaryIndexes"]}
-    assert set(indexes) == {*INDEXES, "byDigest"} == {"byPrincipal", "bySourceIp", "byDigest"}
+    assert set(indexes) == {*INDEXES, "byDigest"} == {"byPrincipal", "bySourceIp", "byFailureHour", "byDigest"}
     for name, (hash_key, projected) in INDEXES.items():
         index = indexes[name]
         assert index["keySchemas"] == [
@@ -402,7 +407,15 @@ def test_history_table_indexes_answer_the_handlers_queries(dev):
         assert index["projectionType"] == "INCLUDE"
         assert {"outcome", "eventName", "country"} <= set(index["nonKeyAttributes"]) == set(projected)
     # Every declared attribute is a key somewhere: DynamoDB refuses unused attribute definitions.
-    assert set(declared) == {"eventId", TIME_ATTRIBUTE, "principalKey", "ipKey", "digestKey", "digestAt"}
+    assert set(declared) == {
+        "eventId",
+        TIME_ATTRIBUTE,
+        "principalKey",
+        "ipKey",
+        "failureHour",
+        "digestKey",
+        "digestAt",
+    }
     digest = indexes["byDigest"]
     assert digest["keySchemas"] == [
         {"attributeName": "digestKey", "keyType": "HASH"},

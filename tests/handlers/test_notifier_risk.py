@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from handlers.notifier import ConfigurationError, NotifierConfig, process_batch
-from handlers.store import IP_INDEX, PRINCIPAL_INDEX
+from handlers.store import FAILURE_INDEX, IP_INDEX, PRINCIPAL_INDEX
 from tests.handlers.events import subscription_payload
 from tests.handlers.faulty import Atomic, Faulty, client_error
 from tests.handlers.signins import GERMANY, GERMANY_V6, JAPAN, USA, sign_in, unknown_user_failure
@@ -80,6 +80,34 @@ def test_one_query_per_principal_and_per_ip_of_a_batch(aws):
     batch = [sign_in(f"e{n}", f"10:{n:02}", JAPAN, user=f"user{n % 3}") for n in range(30)]
     process_batch(subscription_payload(batch), aws.config(), dynamodb, aws.sns, clock=lambda: _handled())
     assert sorted(calls) == sorted([IP_INDEX] + [PRINCIPAL_INDEX] * 3)
+
+
+def test_a_batch_from_many_addresses_reads_failures_by_the_hour_with_the_same_reasons(aws):
+    """Eight addresses: two Queries of the failure hours instead of eight, and each sign-in's reasons as if
+    every address had been read on its own (replay judges every sign-in over all earlier ones)."""
+    from handlers.risk import RiskSettings
+    from replay.core import Replay
+
+    ips = [f"{a}.0.{b}.9" for a, b in zip((1, 8, 193, 45) * 2, range(8), strict=True)]
+    earlier = [unknown_user_failure(f"old-{n}", f"09:{30 + n:02d}", ips[n % 8]) for n in range(24)]
+    aws.run(earlier[:12])
+    aws.run(earlier[12:])
+    batch = [unknown_user_failure(f"new-{n}", f"10:{n:02d}", ips[n % 8]) for n in range(16)]
+    batch += [sign_in("ok", "10:20", ips[3], user="bob")]
+    calls = []
+    dynamodb = Faulty(aws.dynamodb, query=lambda **kwargs: calls.append(kwargs["IndexName"]))
+    process_batch(subscription_payload(batch), aws.config(), dynamodb, aws.sns, clock=_handled)
+    assert sorted(calls) == [FAILURE_INDEX, FAILURE_INDEX, PRINCIPAL_INDEX]
+
+    replay = Replay([], risk=RiskSettings())
+    for raw in [*earlier, *batch]:
+        replay._mail(raw)
+    judged = {mail.event_id: mail.body for mail in replay.result().mails}
+    for raw in batch:
+        expected = next(line for line in judged[raw["eventID"]].splitlines() if line.startswith("Needs a look"))
+        assert "; ".join(reasons_of(aws, raw["eventID"])) == expected.split(":", 1)[1].strip(), raw["eventID"]
+    assert any("password spray" in reason for raw in batch for reason in reasons_of(aws, raw["eventID"]))
+    assert reasons_of(aws, "ok") == ["succeeded after failures: 5 failed sign-ins from this IP in 60 minutes"]
 
 
 def test_a_throttled_query_fails_the_invocation_before_anything_is_stored_and_the_retry_keeps_the_reason(aws):
