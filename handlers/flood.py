@@ -195,41 +195,55 @@ class FloodWindows:
     def _decide(self, key: str, run: list[SignInRecord]) -> dict[str, str]:
         """The held-back sign-ins of one account window's run, by the digest they go into."""
         window = self._account(key, run)
-        full_from = window.full_from
-        # Sign-ins before the ceiling was reached are decided by their key windows; a first mail needs a slot.
-        early = [r for r in run if full_from is None or place(r) <= full_from or r.event_id in window.slots]
-        decided_early = {r.event_id for r in early}
-        held = {r.event_id: key for r in run if r.event_id not in decided_early}
-        key_held, openers = self._key_windows(early)
-        held.update(key_held)
-        for opener in sorted(openers, key=_order):
-            if opener.event_id in window.slots:
-                continue
-            if window.full_from is None:
-                window = self._take_slot(window, opener)
-                if opener.event_id in window.slots:
-                    continue
-            held[opener.event_id] = key
-        if window.full_from is not None:
-            held.update(
-                (r.event_id, key) for r in early if place(r) > window.full_from and r.event_id not in window.slots
-            )
+        groups: dict[str, list[SignInRecord]] = {}
+        for record in run:
+            groups.setdefault(window_key(record), []).append(record)
+        key_runs = [(k, krun) for k, group in groups.items() for krun in _runs(group, self.quiet)]
+        held: dict[str, str] = {}
+        # In time order, so the slots go to the earliest first mails, as replay gives them.
+        for window_id, krun in sorted(key_runs, key=lambda item: _order(item[1][0])):
+            if all(self._past_ceiling(window, r) for r in krun):
+                continue  # no key window needed: the account digest takes them below
+            opener, window = self._key_opener(window_id, krun, window)
+            if opener is None:
+                held.update((r.event_id, key) for r in krun)  # over the ceiling: no key window of its own
+            else:
+                held.update((r.event_id, window_id) for r in krun if r.event_id != opener)
+        # Every sign-in after the one that took the last slot goes into the account digest, whatever its key.
+        held.update((r.event_id, key) for r in run if self._past_ceiling(window, r))
         return held
 
-    def _key_windows(self, records: list[SignInRecord]) -> tuple[dict[str, str], list[SignInRecord]]:
-        """Held-back sign-ins by key window, and the sign-ins that open a key window (first mails)."""
-        groups: dict[str, list[SignInRecord]] = {}
-        for record in records:
-            groups.setdefault(window_key(record), []).append(record)
-        held: dict[str, str] = {}
-        openers: list[SignInRecord] = []
-        for key, group in sorted(groups.items()):
-            group.sort(key=_order)
-            for run in _runs(group, self.quiet):
-                opener = self._opener(key, run)
-                held.update((r.event_id, key) for r in run if r.event_id != opener)
-                openers += [r for r in run if r.event_id == opener]
-        return held, openers
+    @staticmethod
+    def _past_ceiling(window: AccountWindow, record: SignInRecord) -> bool:
+        full_from = window.full_from
+        return full_from is not None and place(record) > full_from and record.event_id not in window.slots
+
+    def _key_opener(self, key: str, run: list[SignInRecord], window: AccountWindow) -> tuple[str | None, AccountWindow]:
+        """The event id mailed on its own for this key run ("" when the key window was already open, None
+        when it was closed and the account's slots are taken), and the account window as now known.
+
+        A closed key window is opened only after its first sign-in took a slot: a retry finds the slot
+        taken by that sign-in and opens (or finds) the same key window.
+        """
+        first, last = run[0], run[-1].event_time
+        ids = {r.event_id for r in run}
+        open_since = first.event_time - self.quiet
+        cached = self.known.get(key)
+        if cached and cached[0] >= open_since and last - cached[0] < self.quiet / 2:
+            return (cached[1] if cached[1] in ids else ""), window
+        old = self._extend(key, open_since, last)
+        if old is None:
+            if first.event_id not in window.slots:
+                if window.full_from is None:
+                    window = self._take_slot(window, first)
+                if first.event_id not in window.slots:
+                    return None, window
+            # Should another invocation open it first, this slot stays unused: fewer mails, never more.
+            old = self._open(key, first, open_since, last)
+        last_at = max(_time(old.get("lastAt")), last)
+        opener = old.get("openerId", {}).get("S", "")
+        self.known[key] = (last_at, opener)
+        return (opener if opener in ids else ""), window
 
     def _account(self, key: str, run: list[SignInRecord]) -> AccountWindow:
         first, last = run[0], run[-1].event_time
@@ -282,22 +296,6 @@ class FloodWindows:
                 found[key] = AccountWindow.from_item(key, item, self.limit)
             request = answer.get("UnprocessedKeys") or {}
         return found
-
-    def _opener(self, key: str, run: list[SignInRecord]) -> str:
-        """The event id mailed on its own for this run ("" when the window was already open)."""
-        first, last = run[0], run[-1].event_time
-        ids = {r.event_id for r in run}
-        open_since = first.event_time - self.quiet
-        cached = self.known.get(key)
-        if cached and cached[0] >= open_since and last - cached[0] < self.quiet / 2:
-            return cached[1] if cached[1] in ids else ""
-        old = self._extend(key, open_since, last)
-        if old is None:
-            old = self._open(key, first, open_since, last)
-        last_at = max(_time(old.get("lastAt")), last)
-        opener = old.get("openerId", {}).get("S", "")
-        self.known[key] = (last_at, opener)
-        return opener if opener in ids else ""
 
     def _extend(self, key: str, open_since: datetime, last: datetime) -> dict | None:
         """The window's item after extending it to `last`, or None if it is closed."""
