@@ -10,7 +10,8 @@
 The policies print as a JSON list of managed-policy documents, each within IAM's 6,144 characters:
 one document, or more when a stack needs more (attach each to the role).
 
-Exit status: 0 planned, 2 configuration error (same message `pulumi preview` gives).
+Exit status: 0 planned, 2 configuration error (same message `pulumi preview` gives), or an input AWS's
+API model refuses (checked against botocore's service definitions, naming the config key it came from).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import pulumi
 from components.config_keys import account_ids
 from components.hub_connection import HubStackError
 from components.settings import SettingsError
-from offline import cli
+from offline import api_check, cli
 from offline.engine import ProgramRun, ResourceRecord, run_program
 from offline.plan_diff import diff_plans, diff_to_json, render_diff
 from offline.plan_text import describe_input
@@ -66,7 +67,19 @@ def plan(
         # reports to the example hub, a stack of the team's to the team's own hub.
         hub = load_stack_config(hub_name, project_dir, example=config.example)
         outputs[hub_name] = run_program(hub, project_dir=project_dir).outputs
-    return run_program(config, project_dir=project_dir, account_id=account_id, region=region, stack_outputs=outputs)
+    run = run_program(config, project_dir=project_dir, account_id=account_id, region=region, stack_outputs=outputs)
+    check_against_api_models(run, config)
+    return run
+
+
+def check_against_api_models(run: ProgramRun, config) -> None:
+    """Raise ApiModelError for inputs AWS's API models refuse, naming the config key they came from."""
+    if not api_check.available():
+        run.warnings.append("botocore is not installed: inputs were not checked against AWS's API models")
+        return
+    problems = api_check.check(run, config.values)
+    if problems:
+        raise api_check.ApiModelError(problems)
 
 
 def require_program(project_dir: Path) -> None:
@@ -132,7 +145,9 @@ def _plan_set(files: list[StackFile], project_dir: Path) -> list[StackPlan]:
         plan = StackPlan(config.stack, role(config), example=config.example)
         try:
             plan.run = run_program(config, project_dir=project_dir, stack_outputs=outputs)
-        except (SettingsError, HubStackError) as error:
+            check_against_api_models(plan.run, config)
+        except (SettingsError, HubStackError, api_check.ApiModelError) as error:
+            plan.run = None
             plan.error = str(error)
         except Exception as error:
             # One broken stack must not hide the plans of the others; its error still names it.
@@ -335,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run = plan(options.stack, project_dir=options.project_dir, account_id=options.account_id, region=options.region)
         before = _before(options) if options.diff else None
-    except (SettingsError, StackConfigError, HubStackError) as error:
+    except (SettingsError, StackConfigError, HubStackError, api_check.ApiModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for warning in run.warnings:

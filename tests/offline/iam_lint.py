@@ -6,9 +6,11 @@ A finding the project accepts is listed in ACCEPTED with the reason; any other f
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 with warnings.catch_warnings():
@@ -16,23 +18,76 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import parliament
 
-# (issue, action) -> why the finding does not apply.
-ACCEPTED: dict[tuple[str, str], str] = {
-    **{
-        ("RESOURCE_MISMATCH", action): (
-            "AWS lists every taggable Athena resource type (capacity reservation, data catalog, workgroup) as "
-            "required for its tag actions; a call tags one of them, here the stack's workgroup"
-        )
-        for action in ("athena:ListTagsForResource", "athena:TagResource", "athena:UntagResource")
-    },
-    **{
-        ("RESOURCE_POLICY_PRIVILEGE_ESCALATION", action): (
-            "the deploy role writes the policy and lifecycle of the buckets the stack creates, which is what "
-            "deploying them means; it holds no object actions, and the policy pack checks what the policy grants"
-        )
-        for action in ("s3:PutBucketPolicy", "s3:PutLifecycleConfiguration")
-    },
+
+@dataclass(frozen=True)
+class Accepted:
+    """A finding that does not apply to one kind of document, and why."""
+
+    kind: str  # identity, trust, key, sink, ...: see KINDS
+    issue: str
+    subject: str  # the action or detail, a shell-style pattern
+    reason: str
+
+
+# What each planned policy input is, by (resource type, input).
+KINDS = {
+    ("aws:iam/role:Role", "assumeRolePolicy"): "trust",
+    ("aws:iam/rolePolicy:RolePolicy", "policy"): "identity",
+    ("aws:kms/key:Key", "policy"): "key",
+    ("aws:oam/sinkPolicy:SinkPolicy", "policy"): "sink",
+    ("aws:s3/bucketPolicy:BucketPolicy", "policy"): "bucket",
+    ("aws:sns/topicPolicy:TopicPolicy", "policy"): "topic",
+    ("aws:sqs/queuePolicy:QueuePolicy", "policy"): "queue",
 }
+
+ACCEPTED: tuple[Accepted, ...] = (
+    Accepted(
+        "identity",
+        "RESOURCE_MISMATCH",
+        "athena:*[Tt]ag*",
+        "AWS lists every taggable Athena resource type (capacity reservation, data catalog, workgroup) as "
+        "required for its tag actions; a call tags one of them, here the stack's workgroup",
+    ),
+    Accepted(
+        "identity",
+        "RESOURCE_POLICY_PRIVILEGE_ESCALATION",
+        "s3:Put*",
+        "the deploy role writes the policy and lifecycle of the buckets the stack creates, which is what "
+        "deploying them means; it holds no object actions, and the policy pack checks what the policy grants",
+    ),
+    Accepted(
+        "trust",
+        "MALFORMED",
+        "Statement contains neither Resource nor NotResource",
+        "a trust policy names no Resource: the role it belongs to is the resource",
+    ),
+    Accepted(
+        "key",
+        "RESOURCE_STAR",
+        "kms:*",
+        'in a key policy "Resource": "*" means the key itself; AWS requires it there',
+    ),
+    Accepted(
+        "sink",
+        "RESOURCE_STAR",
+        "oam:*",
+        'in a sink policy "Resource": "*" means the sink itself, as in AWS\'s examples',
+    ),
+    Accepted(
+        "key",
+        "MISMATCHED_TYPE",
+        "Type mismatch: ArnLike requires a value of type Arn but given String",
+        "kms:EncryptionContext:aws:logs:arn holds the log group's ARN; CloudWatch Logs documents this condition "
+        "for keys that encrypt log groups",
+    ),
+    Accepted(
+        "key",
+        "UNKNOWN_CONDITION_FOR_ACTION",
+        "Unknown condition kms:EncryptionContext:aws:logs:arn for action kms:Describe*",
+        "CloudWatch Logs' documented key policy grants kms:Describe* under the log group's encryption context; "
+        "the statement is AWS's own",
+    ),
+)
 
 
 def findings(document: dict[str, Any] | str) -> list[tuple[str, str, str]]:
@@ -52,8 +107,16 @@ def findings(document: dict[str, Any] | str) -> list[tuple[str, str, str]]:
     return sorted(set(found))
 
 
-def unaccepted(document: dict[str, Any] | str) -> list[tuple[str, str, str]]:
-    return [finding for finding in findings(document) if finding[:2] not in ACCEPTED]
+def accepted_by(kind: str, finding: tuple[str, str, str]) -> Accepted | None:
+    issue, subject, _ = finding
+    return next(
+        (a for a in ACCEPTED if a.kind == kind and a.issue == issue and fnmatch.fnmatchcase(subject, a.subject)),
+        None,
+    )
+
+
+def unaccepted(document: dict[str, Any] | str, kind: str = "identity") -> list[tuple[str, str, str]]:
+    return [finding for finding in findings(document) if accepted_by(kind, finding) is None]
 
 
 def access_level(action: str) -> str | None:
