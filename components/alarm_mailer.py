@@ -20,7 +20,7 @@ from components.aws_context import AwsContext, with_stream_suffix
 from components.lambda_package import handler_archive, wired_function
 from components.policies import allow, document
 from detections.profiles import EnabledDetection
-from handlers.alarm_mailer import DETECTIONS_FILE
+from handlers.alarm_mail import DETECTIONS_FILE
 
 ALARM_MAILER_HANDLER = "handlers.alarm_mailer.handler"
 ALARMS_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"

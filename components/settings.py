@@ -27,6 +27,7 @@ from detections.profiles import (
     resolve_detections,
 )
 from handlers.flood import DEFAULT_BURST_LIMIT, MAX_BURST_LIMIT, MAX_QUIET_MINUTES
+from handlers.notify_policy import NOTIFY_POLICIES
 from handlers.risk import MAX_RISK_WINDOW_MINUTES
 from handlers.store import MAX_HISTORY_DAYS
 
@@ -36,7 +37,6 @@ TRAIL_MODES = ("create", "existing", "organization")
 STACK_ROLES = ("member", "hub")
 TRAIL_EVENT_SCOPES = ("write", "all")
 TRAIL_ENCRYPTIONS = ("s3", "kms")
-NOTIFY_POLICIES = ("all", "risky")
 # The retention values CloudWatch Logs accepts. Never-expiring groups are refused: a set retention is policy.
 LOG_RETENTION_DAYS = (
     1,

@@ -14,6 +14,9 @@ from handlers.location import locate
 from handlers.signin import parse_event_time, principal_of
 from handlers.text import SUBJECT_LIMIT, ascii_only, one_line, subject_account, within_body_limit
 
+# Written into the alarm mailer's package by components/alarm_mailer.py: alarm name -> detection.
+DETECTIONS_FILE = "alarm_detections.json"
+
 MAX_ROWS = 25
 TOP = 5
 _COLUMN_LIMITS = {"who": 44, "action": 40, "source_ip": 39, "outcome": 60}

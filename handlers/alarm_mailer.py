@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.alarm_event import AlarmChange, NotAnAlarmEvent, parse_alarm_event
 from handlers.alarm_mail import (
+    DETECTIONS_FILE,
     DetectionInfo,
     Matches,
     alarm_link,
@@ -40,8 +41,6 @@ from handlers.log_lines import SKIPPED_LOG_PREFIX
 logger = logging.getLogger("login-monitoring.alarm-mailer")
 logger.setLevel(logging.INFO)
 
-# Written into the function's package by components/alarm_mailer.py: alarm name -> detection.
-DETECTIONS_FILE = "alarm_detections.json"
 # Enough to describe a burst; the count says when there were more.
 MAX_LISTED_EVENTS = 1000
 # Time kept back for rendering and publishing after the listing.

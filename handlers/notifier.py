@@ -33,6 +33,7 @@ from handlers.digest import DigestSender
 from handlers.flood import DEFAULT_BURST_LIMIT, MAX_BURST_LIMIT, MAX_QUIET_MINUTES, AccountWindow, FloodWindows
 from handlers.formatting import burst_note, render_body, render_subject
 from handlers.log_lines import NO_COUNTRY, SIGN_IN_LOG_MESSAGE, SKIPPED_LOG_PREFIX, UNMARKED_LOG_PREFIX
+from handlers.notify_policy import NOTIFY_ALL, NOTIFY_POLICIES, wants_mail
 from handlers.payload import decode_subscription_event, iter_messages
 from handlers.risk import MAX_RISK_WINDOW_MINUTES, RiskSettings, Sighting, assess, earlier, short_name, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_signin_event
@@ -49,9 +50,6 @@ from handlers.store import (
 logger = logging.getLogger("login-monitoring.notifier")
 logger.setLevel(logging.INFO)
 
-NOTIFY_ALL = "all"
-NOTIFY_RISKY = "risky"
-NOTIFY_POLICIES = (NOTIFY_ALL, NOTIFY_RISKY)
 # Errors that say a record itself can never be handled, whoever retries it.
 RECORD_ERRORS = (ValueError, OverflowError, RecursionError)
 # Client settings, and the longest one call can take with them (standard retry mode waits at most
@@ -216,14 +214,6 @@ class BatchResult:
             "skipped": self.skipped,
             "unmarked": self.unmarked,
         }
-
-
-def wants_mail(record: SignInRecord, notify_on: str) -> bool:
-    if not record.is_attempt:
-        return False
-    if notify_on == NOTIFY_RISKY:
-        return bool(record.risk_reasons)
-    return True
 
 
 def _unbounded() -> int:

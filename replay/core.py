@@ -19,7 +19,7 @@ from detections.profiles import EnabledDetection
 from handlers.digest import digest_body, digest_subject
 from handlers.flood import DEFAULT_BURST_LIMIT
 from handlers.formatting import burst_note, render_body, render_subject
-from handlers.notifier import wants_mail
+from handlers.notify_policy import wants_mail
 from handlers.risk import RiskSettings, Sighting, assess, earlier, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_event_time, parse_signin_event
 from handlers.signin_events import subscription_filter_pattern

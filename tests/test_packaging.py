@@ -92,3 +92,25 @@ def test_each_command_names_itself_in_its_usage_as_it_was_typed(command, monkeyp
             getattr(module, attribute)()
         assert stopped.value.code == 0
         assert capsys.readouterr().out.startswith(f"usage: {expected} "), command
+
+
+def test_the_program_and_every_command_load_without_the_aws_sdk():
+    # Pulumi builds the program's venv from requirements.txt alone, which has no boto3 or botocore:
+    # only the Lambda handlers (where the runtime provides them) and the AWS-calling commands may
+    # import them, and those commands only when they call AWS.
+    import subprocess
+    import sys
+
+    modules = sorted({target.partition(":")[0] for target in SCRIPTS.values()} | {"components.login_monitoring"})
+    script = (
+        "import importlib, sys\n"
+        "class NoAwsSdk:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.partition('.')[0] in ('boto3', 'botocore'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, NoAwsSdk())\n"
+        f"for module in {modules!r}:\n"
+        "    importlib.import_module(module)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
