@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import runpy
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -297,6 +298,22 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+# Finished runs by everything that decides them, pickled; None while runs are not shared (see share_runs).
+_shared_runs: dict[str, bytes] | None = None
+
+
+def share_runs(enabled: bool = True) -> None:
+    """Remember every successful run and answer the same run again with a fresh copy of it.
+
+    For a process that runs the same stacks many times over (the test suite): a run depends
+    only on the program file, the config, account, Region, the outputs of the stacks it
+    reads and the organization, all of which make the key. Each caller gets its own copy,
+    so what one caller changes in its run no other caller sees.
+    """
+    global _shared_runs
+    _shared_runs = {} if enabled else None
+
+
 def run_program(
     config: StackConfig,
     *,
@@ -315,6 +332,48 @@ def run_program(
     stack's config describes.
     """
     region = region or stack_region(config)
+    if _shared_runs is None or records is not None:
+        return _run_program(config, project_dir, account_id, region, records, stack_outputs, organization)
+    key = _run_key(config, project_dir, account_id, region, stack_outputs, organization)
+    if key not in _shared_runs:
+        run = _run_program(config, project_dir, account_id, region, records, stack_outputs, organization)
+        _shared_runs[key] = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.loads(_shared_runs[key])
+
+
+def _run_key(
+    config: StackConfig,
+    project_dir: Path,
+    account_id: str | None,
+    region: str,
+    stack_outputs: dict[str, dict] | None,
+    organization: Organization | None,
+) -> str:
+    program = hashlib.sha256((project_dir / "__main__.py").read_bytes()).hexdigest()
+    parts = [
+        program,
+        config.project,
+        config.stack,
+        config.values,
+        account_id,
+        region,
+        stack_outputs or {},
+        organization and [organization.id, organization.management_account_id],
+        # The program reads the config the CLI passes in the environment as well as the one set in-process.
+        os.environ.get("PULUMI_CONFIG"),
+    ]
+    return json.dumps(parts, sort_keys=True, default=repr)
+
+
+def _run_program(
+    config: StackConfig,
+    project_dir: Path,
+    account_id: str | None,
+    region: str,
+    records: list[ResourceRecord] | None,
+    stack_outputs: dict[str, dict] | None,
+    organization: Organization | None,
+) -> ProgramRun:
     account_id = account_id or _first_allowed_account(config) or DEFAULT_ACCOUNT_ID
     mocks = AwsLikeMocks(
         account_id, region, stack_outputs, organization or _configured_organization(config, account_id)

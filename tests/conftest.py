@@ -6,7 +6,11 @@ import pulumi
 import pytest
 from pulumi.runtime import settings as pulumi_settings
 
-from offline.engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, AwsLikeMocks
+from offline.engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, AwsLikeMocks, share_runs
+
+# Many tests plan the same stack with the same config; the program runs once per session for each, and
+# every test gets its own copy of the result.
+share_runs()
 
 
 @pytest.fixture(autouse=True)
