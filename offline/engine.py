@@ -8,19 +8,23 @@ show it as computed rather than as a name AWS would never pick.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import pickle
 import runpy
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import source_pb2
 
 from components.settings import SettingsError
 from offline.stack_config import PROJECT_DIR, StackConfig
@@ -113,6 +117,8 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         self.computed: dict[str, str] = {}
         # Explicit AWS providers by name -> their Region.
         self.provider_regions: dict[str, str] = {}
+        # The inputs of the registration under way on each thread, as the monitor deserialized them.
+        self.registering = threading.local()
         self.invokes: set[str] = set()
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -157,6 +163,7 @@ class AwsLikeMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the offline engine has no answer for the invoke {args.token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.registering.inputs = args.inputs
         if args.typ == "pulumi:pulumi:StackReference":
             name = args.inputs.get("name") or args.resource_id or args.name
             outputs = self.stack_outputs.get(name, self.stack_outputs.get(name.rsplit("/", 1)[-1], {}))
@@ -272,7 +279,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     name=request.name,
                     parent=request.parent,
                     custom=request.custom,
-                    inputs=rpc.deserialize_properties(request.object),
+                    inputs=self._inputs(request),
                     state=dict(registration.state) if registration else {},
                     dependencies=tuple(request.dependencies),
                     retain_on_delete=bool(request.retainOnDelete),
@@ -280,6 +287,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 )
             )
         return response
+
+    def _inputs(self, request) -> dict[str, Any]:
+        # The mocks saw the same inputs deserialized a moment ago on this thread; deserializing twice is slow.
+        registering = getattr(self.mocks, "registering", None)
+        inputs = getattr(registering, "inputs", None)
+        if registering is not None:
+            registering.inputs = None
+        return inputs if inputs is not None else rpc.deserialize_properties(request.object)
 
     def ReadResource(self, request):
         response = super().ReadResource(request)
@@ -393,7 +408,8 @@ def _run_program(
         return pulumi.Output.from_input(dict(stack.outputs)).apply(run.outputs.update)
 
     try:
-        pulumi.runtime.test(program)()
+        with _no_source_positions():
+            pulumi.runtime.test(program)()
     except Exception as error:
         _already_reported(error)
         raise
@@ -416,6 +432,21 @@ def stack_region(config: StackConfig) -> str:
             [("aws:region", "is not set: run `pulumi config set aws:region <region>` (or set AWS_REGION)")]
         )
     return region
+
+
+@contextlib.contextmanager
+def _no_source_positions():
+    """The SDK walks the whole call stack of every registration to tell the engine where in the program it
+    was made. Nothing offline shows that, and it costs a twentieth of a run, so the walk is skipped meanwhile."""
+    walk = getattr(pulumi_resource, "_get_stack_trace", None)
+    if walk is None:
+        yield
+        return
+    pulumi_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = walk
 
 
 class _DropReportedFailures(logging.Filter):

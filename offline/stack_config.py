@@ -13,6 +13,8 @@ on a fresh clone plans examples/Pulumi.dev.yaml).
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -224,13 +226,21 @@ def read_yaml(path: Path) -> dict:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_StackFileLoader)
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise StackConfigError(f"{path} does not exist") from None
+    try:
+        document = _parsed(text)
     except yaml.YAMLError as error:
         raise StackConfigError(f"{path} is not valid YAML: {_one_line(error)}") from None
     if document is None:
         return {}
     if not isinstance(document, dict):
         raise StackConfigError(f"{path} must hold a mapping at the top level")
-    return document
+    return copy.deepcopy(document)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> Any:
+    # Planning every stack reads Pulumi.yaml once per stack; parsing it is slower than the rest of reading config.
+    return yaml.load(text, Loader=_StackFileLoader)
