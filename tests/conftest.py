@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
+import botocore.loaders
+import botocore.session
 import pulumi
 import pytest
 from pulumi.runtime import settings as pulumi_settings
@@ -11,6 +15,10 @@ from offline.engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, AwsLikeMocks, sha
 # Many tests plan the same stack with the same config; the program runs once per session for each, and
 # every test gets its own copy of the result.
 share_runs()
+
+# moto hands every test a fresh boto3 session, and each new session parses botocore's JSON service models
+# and endpoint rules again, a third of the Lambda tests' time. The files are the same for all; so is the loader.
+botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 
 @pytest.fixture(autouse=True)
