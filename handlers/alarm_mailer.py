@@ -1,11 +1,12 @@
-"""Lambda alarm action: turn a detection alarm's state change into a mail naming the events behind it.
+"""Alarm mailer: turn a detection alarm's state change into a mail naming the events behind it.
 
-CloudWatch invokes this function directly for every state change of a detection alarm. It lists
-the trail's events that the detection's own filter pattern matched in the alarm's window
+The detection alarms notify the alarm topic, whose one subscriber is this function: SNS invokes it
+asynchronously for every state change, with CloudWatch's alarm notification as the message. It
+lists the trail's events that the detection's own filter pattern matched in the alarm's window
 (FilterLogEvents takes the metric filter's pattern as it is) and publishes one mail to the alert
 topic. Whatever goes wrong while listing the events, the alarm is still mailed and the mail says
 why the list is missing; only a failed publish fails the invocation, so Lambda retries it and
-then keeps it in the failed-events queue.
+then keeps it in the failed-events queue. The payload of a Lambda alarm action is read too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handlers.alarm_event import AlarmChange, NotAnAlarmEvent, parse_alarm_event
+from handlers.alarm_event import AlarmChange, NotAnAlarmEvent, read_alarm_changes
 from handlers.alarm_mail import (
     DETECTIONS_FILE,
     DetectionInfo,
@@ -222,18 +223,25 @@ def handle(
     sns: Any,
     **options: Any,
 ) -> dict[str, Any]:
-    try:
-        change = parse_alarm_event(event)
-    except NotAnAlarmEvent as error:
-        logger.warning("%s alarm payload: %s", SKIPPED_LOG_PREFIX, error)
-        return {"mailed": 0, "skipped": str(error)}
-    mail = compose(change, config, detections, logs, **options)
-    if mail is None:
-        logger.info("alarm %s went to %s: no mail wanted", change.alarm_name, change.state)
-        return {"mailed": 0}
-    response = sns.publish(**mail.request(config.topic_arn))
-    logger.info("alarm %s %s mailed as SNS message %s", change.alarm_name, change.state, response["MessageId"])
-    return {"mailed": 1}
+    result: dict[str, Any] = {"mailed": 0}
+    skipped = []
+    for change in read_alarm_changes(event):
+        if isinstance(change, NotAnAlarmEvent):
+            logger.warning("%s alarm payload: %s", SKIPPED_LOG_PREFIX, change)
+            skipped.append(str(change))
+            continue
+        mail = compose(change, config, detections, logs, **options)
+        if mail is None:
+            logger.info("alarm %s went to %s: no mail wanted", change.alarm_name, change.state)
+            continue
+        # A refused publish raises: the invocation fails and Lambda retries it. SNS hands the function one
+        # record per invocation, so a retry never mails a state change twice.
+        response = sns.publish(**mail.request(config.topic_arn))
+        logger.info("alarm %s %s mailed as SNS message %s", change.alarm_name, change.state, response["MessageId"])
+        result["mailed"] += 1
+    if skipped:
+        result["skipped"] = "; ".join(skipped)
+    return result
 
 
 _clients: dict[str, Any] = {}

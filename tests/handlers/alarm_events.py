@@ -51,7 +51,9 @@ def alarm_event(
             "alarmName": name,
             "state": {
                 "value": state,
-                "reason": f"Threshold Crossed: 1 out of the last {datapoints} datapoints was >= 1.0",
+                "reason": threshold_reason(
+                    [window_start + timedelta(seconds=period * i) for i in reversed(range(datapoints))]
+                ),
                 "reasonData": json.dumps(reason_data),
                 "timestamp": _stamp(changed),
             },
@@ -139,3 +141,110 @@ def composite_alarm_event(name: str, children: list[str], *, changed: datetime, 
             },
         },
     }
+
+
+def threshold_reason(stamps: list[datetime]) -> str:
+    """CloudWatch's reason text: each breaching datapoint with its time, day first, in UTC."""
+    listed = ", ".join(f"1.0 ({stamp:%d/%m/%y %H:%M:%S})" for stamp in stamps)
+    return (
+        f"Threshold Crossed: {len(stamps)} out of the last {len(stamps)} datapoints [{listed}] was greater than or "
+        f"equal to the threshold (1.0) (minimum {len(stamps)} datapoint for OK -> ALARM transition)."
+    )
+
+
+def sns_delivery(notification: dict, *, topic: str = "alarms") -> dict:
+    """What SNS hands a subscribed function: one record, the notification as its Message text."""
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic}"
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{topic_arn}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                    "TopicArn": topic_arn,
+                    "Subject": f'ALARM: "{notification["AlarmName"]}" in US East (N. Virginia)'[:100],
+                    "Message": json.dumps(notification),
+                    "Timestamp": "2024-05-01T10:05:31.000Z",
+                    "SignatureVersion": "1",
+                    "Signature": "EXAMPLE",
+                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
+                    "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+def sns_alarm_event(
+    name: str,
+    state: str = "ALARM",
+    *,
+    window_start: datetime,
+    period: int = 300,
+    datapoints: int = 1,
+    previous: str = "OK",
+    description: str = "",
+) -> dict:
+    """The same state change as alarm_event, as the alarm topic's subscriber receives it (AWS's documented schema)."""
+    changed = window_start + timedelta(seconds=period * datapoints + 30)
+    stamps = [window_start + timedelta(seconds=period * index) for index in reversed(range(datapoints))]
+    notification = {
+        "AlarmName": name,
+        "AlarmDescription": description or None,
+        "AWSAccountId": ACCOUNT,
+        "AlarmConfigurationUpdatedTimestamp": _stamp(window_start - timedelta(days=3)),
+        "NewStateValue": state,
+        "NewStateReason": threshold_reason(stamps),
+        "StateChangeTime": _stamp(changed),
+        "Region": "US East (N. Virginia)",
+        "AlarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
+        "OldStateValue": previous,
+        "OKActions": [],
+        "AlarmActions": [f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms"],
+        "InsufficientDataActions": [],
+        "Trigger": {
+            "MetricName": "Metric",
+            "Namespace": "LoginMonitoring",
+            "StatisticType": "Statistic",
+            "Statistic": "SUM",
+            "Unit": None,
+            "Dimensions": [],
+            "Period": period,
+            "EvaluationPeriods": datapoints,
+            "DatapointsToAlarm": datapoints,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "Threshold": 1.0,
+            "TreatMissingData": "notBreaching",
+            "EvaluateLowSampleCountPercentile": "",
+        },
+    }
+    return sns_delivery(notification)
+
+
+def sns_composite_alarm_event(name: str, children: list[str], *, changed: datetime, state: str = "ALARM") -> dict:
+    """A composite alarm's notification: the rule and the children that triggered it, no datapoints."""
+    arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+    triggered = changed - timedelta(seconds=40)
+    notification = {
+        "AlarmName": name,
+        "AlarmDescription": "Unusually many failed console sign-ins",
+        "AWSAccountId": ACCOUNT,
+        "NewStateValue": state,
+        "NewStateReason": f"{arn}{children[-1]} transitioned to ALARM at {triggered:%A %d %B, %Y %H:%M:%S} UTC",
+        "StateChangeTime": _stamp(changed),
+        "Region": "US East (N. Virginia)",
+        "AlarmArn": arn + name,
+        "OKActions": [],
+        "AlarmActions": [f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms"],
+        "InsufficientDataActions": [],
+        "OldStateValue": "OK",
+        "AlarmRule": " AND ".join(f'ALARM("{child}")' for child in children),
+        "TriggeringChildren": [
+            {"Arn": arn + child, "State": {"Value": "ALARM", "Timestamp": _stamp(triggered)}} for child in children
+        ],
+    }
+    return sns_delivery(notification)

@@ -1,4 +1,7 @@
-"""The alarm mailer against moto: the mail lists exactly the events behind the alarm, and never fails to go out."""
+"""The alarm mailer against moto: the mail lists exactly the events behind the alarm, and never fails to go out.
+
+The alarms reach it through the alarm topic, so most events here are SNS deliveries of CloudWatch's notification.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,9 @@ from tests.handlers.alarm_events import (
     alarm_event,
     composite_alarm_event,
     put_trail_events,
+    sns_alarm_event,
+    sns_composite_alarm_event,
+    sns_delivery,
 )
 from tests.handlers.moto_aws import Aws
 from tests.handlers.published import Recorder, entries
@@ -90,9 +96,9 @@ def in_window(record: dict, start: datetime, end: datetime) -> bool:
     return start <= datetime.fromisoformat(record["eventTime"]) < end
 
 
-def run(aws, event, sleeps=None, **changes):
+def run(aws, event, sleeps=None, sns=None, **changes):
     sleep = sleeps.append if sleeps is not None else (lambda seconds: None)
-    return handle(event, config(aws, **changes), DETECTIONS, aws.logs, aws.sns, sleep=sleep)
+    return handle(event, config(aws, **changes), DETECTIONS, aws.logs, sns or aws.sns, sleep=sleep)
 
 
 @pytest.mark.parametrize("detection_id", ["unauthorized-api-calls", "console-sign-in-without-mfa"])
@@ -104,7 +110,7 @@ def test_mail_lists_exactly_the_events_the_deployed_pattern_matches_in_the_windo
     outside = [r for r in history if not in_window(r, WINDOW_START, end) and PATTERNS[detection_id].matches(r)]
     assert 0 < len(expected) <= MAX_ROWS and outside, "the recording must hold matches on both sides of the edge"
 
-    assert run(aws, alarm_event(alarm_name(PREFIX, detection_id), window_start=WINDOW_START)) == {"mailed": 1}
+    assert run(aws, sns_alarm_event(alarm_name(PREFIX, detection_id), window_start=WINDOW_START)) == {"mailed": 1}
 
     (mail,) = aws.mails()
     detection = DETECTIONS[alarm_name(PREFIX, detection_id)]
@@ -129,7 +135,7 @@ def test_a_burst_is_cut_at_the_row_limit_and_counted_whole(aws):
         burst.append(record)
     put_trail_events(aws.logs, burst)
 
-    run(aws, alarm_event(alarm_name(PREFIX, detection_id), window_start=WINDOW_START))
+    run(aws, sns_alarm_event(alarm_name(PREFIX, detection_id), window_start=WINDOW_START))
 
     body = aws.mails()[0]["Message"]
     assert len(table_times(body)) == MAX_ROWS
@@ -139,7 +145,8 @@ def test_a_burst_is_cut_at_the_row_limit_and_counted_whole(aws):
     assert "Top actors:     Assumed role: alice via role Admin (32)" in body
 
 
-def test_the_outlier_alarm_lists_the_failed_sign_ins_before_its_composite_changed(aws):
+@pytest.mark.parametrize("shape", [sns_composite_alarm_event, composite_alarm_event], ids=["notification", "direct"])
+def test_the_outlier_alarm_lists_the_failed_sign_ins_before_its_composite_changed(aws, shape):
     outlier = outlier_alarm_name(PREFIX)
     detections = {
         name: DetectionInfo.from_json(data)
@@ -156,7 +163,7 @@ def test_the_outlier_alarm_lists_the_failed_sign_ins_before_its_composite_change
         records.append(record)
     put_trail_events(aws.logs, records)
     # A composite alarm's payload has no evaluated datapoints: the mail reaches back 15 minutes.
-    event = composite_alarm_event(outlier, [f"{outlier}-band", f"{outlier}-floor"], changed=changed)
+    event = shape(outlier, [f"{outlier}-band", f"{outlier}-floor"], changed=changed)
 
     assert handle(event, config(aws), detections, aws.logs, aws.sns, sleep=lambda seconds: None) == {"mailed": 1}
 
@@ -177,7 +184,7 @@ def test_an_alarm_whose_events_cannot_be_read_is_still_mailed_and_says_why(aws):
         def filter_log_events(self, **kwargs):
             raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "FilterLogEvents")
 
-    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START)
+    event = sns_alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START)
     result = handle(event, config(aws), DETECTIONS, Denied(), aws.sns, sleep=lambda s: None)
 
     assert result == {"mailed": 1}
@@ -192,7 +199,7 @@ def test_an_unexpected_error_while_listing_still_mails_the_alarm(aws, caplog):
         def filter_log_events(self, **kwargs):
             return {"events": [{"message": json.dumps({"eventTime": 5, "userIdentity": []})}], "nextToken": 7}
 
-    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START)
+    event = sns_alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START)
     with caplog.at_level(logging.ERROR):
         handle(event, config(aws), DETECTIONS, Broken(), aws.sns, sleep=lambda s: None, remaining_ms=lambda: 1000)
     (mail,) = aws.mails()
@@ -202,14 +209,14 @@ def test_an_unexpected_error_while_listing_still_mails_the_alarm(aws, caplog):
 def test_an_empty_window_is_asked_once_more_then_mailed_as_not_yet_delivered(aws):
     put_trail_events(aws.logs, [])
     sleeps: list[float] = []
-    run(aws, alarm_event(alarm_name(PREFIX, "cloudtrail-changes"), window_start=WINDOW_START), sleeps)
+    run(aws, sns_alarm_event(alarm_name(PREFIX, "cloudtrail-changes"), window_start=WINDOW_START), sleeps)
     assert sleeps == [alarm_mailer.EMPTY_RETRY_SECONDS]
     assert "No matching event was found in the log group for this window yet" in aws.mails()[0]["Message"]
 
 
 def test_resolved_mails_follow_the_switch(aws):
     put_trail_events(aws.logs, [])
-    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), "OK", window_start=WINDOW_START, previous="ALARM")
+    event = sns_alarm_event(alarm_name(PREFIX, "root-account-usage"), "OK", window_start=WINDOW_START, previous="ALARM")
     assert run(aws, event) == {"mailed": 0}
     assert aws.mails() == []
 
@@ -220,12 +227,12 @@ def test_resolved_mails_follow_the_switch(aws):
 
 
 def test_insufficient_data_is_not_mailed(aws):
-    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), "INSUFFICIENT_DATA", window_start=WINDOW_START)
+    event = sns_alarm_event(alarm_name(PREFIX, "root-account-usage"), "INSUFFICIENT_DATA", window_start=WINDOW_START)
     assert run(aws, event, resolved_mails=True) == {"mailed": 0}
 
 
 def test_an_alarm_the_function_has_no_detection_for_gets_a_plain_readable_mail(aws):
-    event = alarm_event("someone-elses-alarm", window_start=WINDOW_START, description="CPU high\non the box")
+    event = sns_alarm_event("someone-elses-alarm", window_start=WINDOW_START, description="CPU high\non the box")
     run(aws, event)
     (mail,) = aws.mails()
     assert mail["Subject"] == f"[ALARM] someone-elses-alarm in {ACCOUNT}"
@@ -235,7 +242,7 @@ def test_an_alarm_the_function_has_no_detection_for_gets_a_plain_readable_mail(a
 
 def test_subject_stays_under_100_printable_ascii_characters(aws):
     long_name = "alarm-" + "\u00e9x" * 120
-    run(aws, alarm_event(long_name, window_start=WINDOW_START))
+    run(aws, sns_alarm_event(long_name, window_start=WINDOW_START))
     subject = aws.mails()[0]["Subject"]
     assert len(subject) < 100 and subject.isascii() and subject.isprintable()
 
@@ -250,7 +257,7 @@ def test_a_payload_that_is_not_an_alarm_is_skipped_with_the_counted_log_line(aws
 
 def test_a_refused_publish_fails_the_invocation_so_lambda_retries_it(aws):
     put_trail_events(aws.logs, [])
-    event = alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START)
+    event = sns_alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START)
     with pytest.raises(ClientError):
         run(aws, event, topic_arn=f"{aws.topic_arn}-gone")
 
@@ -266,7 +273,7 @@ def test_handler_reads_its_settings_and_the_packaged_detections(aws, monkeypatch
     monkeypatch.setattr(alarm_mailer, "_clients", {"logs": aws.logs, "sns": aws.sns})
     monkeypatch.setattr(alarm_mailer, "_loaded", {})
     monkeypatch.setattr(alarm_mailer, "load_detections", lambda path: load_detections(package_file))
-    event = alarm_event(alarm_name(PREFIX, "vpc-changes"), "OK", window_start=WINDOW_START, previous="ALARM")
+    event = sns_alarm_event(alarm_name(PREFIX, "vpc-changes"), "OK", window_start=WINDOW_START, previous="ALARM")
 
     assert alarm_mailer.handler(event, None) == {"mailed": 1}
     assert aws.mails()[0]["Subject"] == f"[OK] resolved: VPC changes in {ACCOUNT}"
@@ -282,7 +289,7 @@ def test_a_wrong_setting_is_named():
 def test_the_chat_card_offers_the_mails_links_as_next_steps(aws):
     put_trail_events(aws.logs, recorded_history())
     sns = Recorder(aws.sns)
-    event = alarm_event(alarm_name(PREFIX, "unauthorized-api-calls"), window_start=WINDOW_START)
+    event = sns_alarm_event(alarm_name(PREFIX, "unauthorized-api-calls"), window_start=WINDOW_START)
     handle(event, config(aws), DETECTIONS, aws.logs, sns, sleep=lambda seconds: None)
 
     (request,) = sns.published
@@ -302,7 +309,9 @@ def test_the_chat_card_offers_the_mails_links_as_next_steps(aws):
 def test_the_account_alias_is_named_next_to_the_id(aws):
     put_trail_events(aws.logs, [])
     run(
-        aws, alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START), account_alias="acme-prod"
+        aws,
+        sns_alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START),
+        account_alias="acme-prod",
     )
     (mail,) = aws.mails()
     assert mail["Subject"] == f"[ALARM] Root user activity in {ACCOUNT} (acme-prod)"
@@ -312,7 +321,7 @@ def test_the_account_alias_is_named_next_to_the_id(aws):
 def test_a_long_alias_leaves_room_for_what_fired_and_keeps_the_id_whole(aws):
     put_trail_events(aws.logs, [])
     alias = "a" * 63
-    run(aws, alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START), account_alias=alias)
+    run(aws, sns_alarm_event(alarm_name(PREFIX, "root-account-usage"), window_start=WINDOW_START), account_alias=alias)
     subject = aws.mails()[0]["Subject"]
     assert len(subject) < 100
     assert subject.startswith(f"[ALARM] Root user activity in {ACCOUNT} (aaa") and subject.endswith("...)")
@@ -330,7 +339,7 @@ def test_a_members_enriched_mail_reaches_the_hub_inbox_naming_the_account(aws):
     history = recorded_history()
     put_trail_events(aws.logs, history)
     sns = Recorder(aws.sns)
-    event = alarm_event(alarm_name(PREFIX, "unauthorized-api-calls"), window_start=WINDOW_START)
+    event = sns_alarm_event(alarm_name(PREFIX, "unauthorized-api-calls"), window_start=WINDOW_START)
     handle(event, config(aws, account_alias="acme-prod"), DETECTIONS, aws.logs, sns, sleep=lambda seconds: None)
     (request,) = sns.published
     member_mail = aws.mails()[0]["Message"]
@@ -345,3 +354,78 @@ def test_a_members_enriched_mail_reaches_the_hub_inbox_naming_the_account(aws):
     assert at_hub["Subject"] == f"[ALARM] Unauthorized API calls in {ACCOUNT} (acme-prod)"
     assert at_hub["Message"] == member_mail
     assert f"in AWS account {ACCOUNT} (acme-prod), us-east-1" in at_hub["Message"].splitlines()[0]
+
+
+def test_a_burst_over_several_periods_lists_the_events_of_every_datapoint_the_notification_names(aws):
+    detection_id = "unauthorized-api-calls"
+    history = recorded_history(copies=8, spacing_seconds=4)
+    put_trail_events(aws.logs, history)
+    # Three one-minute datapoints: the window runs from the first one's start to the end of the last one.
+    end = WINDOW_START + timedelta(minutes=3)
+    expected = [r for r in history if in_window(r, WINDOW_START, end) and PATTERNS[detection_id].matches(r)]
+    later = [r for r in history if in_window(r, end, end + timedelta(minutes=5)) and PATTERNS[detection_id].matches(r)]
+    assert len(expected) > 1 and later, "the recording must hold matches in the window and after it"
+    event = sns_alarm_event(alarm_name(PREFIX, detection_id), window_start=WINDOW_START, period=60, datapoints=3)
+
+    assert run(aws, event) == {"mailed": 1}
+    body = aws.mails()[0]["Message"]
+    assert f"Matching events: {len(expected)}\n" in body
+    assert table_times(body)[0] == tokyo(expected[0])
+
+
+@pytest.mark.parametrize(
+    ("detection_id", "state", "shown"),
+    [("iam-policy-changes", "ALARM", "Matching events: "), ("root-account-usage", "OK", "back to OK")],
+)
+def test_the_notification_through_the_alarm_topic_mails_what_the_direct_alarm_action_mailed(
+    aws, detection_id, state, shown
+):
+    put_trail_events(aws.logs, recorded_history())
+    change = {"window_start": WINDOW_START, "datapoints": 2, "previous": "ALARM" if state == "OK" else "OK"}
+    name = alarm_name(PREFIX, detection_id)
+    assert run(aws, alarm_event(name, state, **change), resolved_mails=True) == {"mailed": 1}
+    (direct,) = aws.mails()
+    assert run(aws, sns_alarm_event(name, state, **change), resolved_mails=True) == {"mailed": 1}
+    (notified,) = aws.mails()
+    assert (notified["Subject"], notified["Message"]) == (direct["Subject"], direct["Message"])
+    assert shown in notified["Message"]
+
+
+def test_a_refused_publish_is_retried_by_lambda_and_the_state_change_is_mailed_once(aws):
+    from tests.handlers.faulty import Faulty, client_error
+
+    put_trail_events(aws.logs, recorded_history())
+    refusals = [client_error("KMSThrottlingException", "Publish")]
+
+    def refuse_once(**request):
+        if refusals:
+            raise refusals.pop()
+
+    sns = Faulty(aws.sns, publish=refuse_once)
+    event = sns_alarm_event(alarm_name(PREFIX, "unauthorized-api-calls"), window_start=WINDOW_START)
+    with pytest.raises(ClientError):
+        run(aws, event, sns=sns)
+    assert aws.mails() == []
+    # Lambda's asynchronous retry hands the function the same event again.
+    assert run(aws, event, sns=sns) == {"mailed": 1}
+    (mail,) = aws.mails()
+    assert mail["Subject"] == f"[ALARM] Unauthorized API calls in {ACCOUNT}"
+    assert "Matching events:" in mail["Message"]
+
+
+@pytest.mark.parametrize(
+    ("message", "why"),
+    [
+        ("Hello from the SNS console", "not a CloudWatch alarm notification"),
+        (json.dumps({"AlarmName": "x", "NewStateValue": "ALARM", "StateChangeTime": "yesterday"}), "StateChangeTime"),
+        (json.dumps(["AlarmName"]), "not a CloudWatch alarm notification"),
+    ],
+)
+def test_a_message_on_the_alarm_topic_that_is_no_alarm_is_skipped_with_the_counted_log_line(aws, caplog, message, why):
+    event = sns_delivery({"AlarmName": "placeholder"})
+    event["Records"][0]["Sns"]["Message"] = message
+    with caplog.at_level(logging.WARNING):
+        result = run(aws, event)
+    assert result["mailed"] == 0 and why in result["skipped"]
+    assert "skipped record alarm payload" in caplog.text
+    assert aws.mails() == []
