@@ -1,10 +1,12 @@
-"""Detection alarms invoke this function directly; it mails the alarm with the events behind it.
+"""Detection alarms notify the alarm topic; its one subscriber, this function, mails them with the events behind them.
 
-Why a Lambda alarm action rather than a subscription to the alert topic: subscribers would then get
-CloudWatch's bare mail *and* the enriched one for every alarm. Invoked directly, the function sends
-the one mail. CloudWatch retries the invocation until Lambda accepts it, Lambda retries a failed
-run twice and then keeps the event in the failed-events queue, and the health alarms report both —
-the same guarantees as the notifier. The function is admitted per alarm ARN.
+Why a topic: Security Hub's CIS checks (CloudWatch.1-14) follow an alarm's actions to an SNS topic
+with at least one subscriber, and a Lambda alarm action alone fails them. Why the function as the
+subscriber and not the recipients: they would get CloudWatch's bare mail *and* the enriched one
+for every alarm. SNS invokes the function asynchronously, so the notifier's guarantees hold: SNS
+retries until Lambda accepts the event, Lambda retries a failed run twice and then keeps the event
+in the failed-events queue, and the health alarms report both. Only this account's detection
+alarms may publish to the topic, and only the topic may invoke the function.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from detections.profiles import EnabledDetection
 from handlers.alarm_mail import DETECTIONS_FILE
 
 ALARM_MAILER_HANDLER = "handlers.alarm_mailer.handler"
-ALARMS_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+SNS = "sns.amazonaws.com"
 # Listing a burst's events and publishing takes seconds; the handler keeps time back for the mail.
 TIMEOUT_SECONDS = 60
 
@@ -94,6 +97,9 @@ def detections_document(
 
 
 class AlarmMailer(pulumi.ComponentResource):
+    # What the detection alarms notify.
+    alarm_topic_arn: pulumi.Output[str]
+    alarm_topic_name: pulumi.Output[str]
     function_arn: pulumi.Output[str]
     function_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
@@ -137,26 +143,66 @@ class AlarmMailer(pulumi.ComponentResource):
             ),
         )
         function = wired.function
-        invokers = {item.id: alarm_name(args.name_prefix, item.id) for item in args.detections}
-        invokers.update({extra.name.removeprefix(f"{args.name_prefix}-"): extra.name for extra in args.extra_alarms})
-        for key, invoker in invokers.items():
-            # One statement per alarm: no other alarm of the account may invoke the function.
-            aws.lambda_.Permission(
-                f"{name}-invoke-from-{key}",
-                action="lambda:InvokeFunction",
-                function=function.name,
-                principal=ALARMS_PRINCIPAL,
-                source_arn=args.context.arn("cloudwatch", f"alarm:{invoker}"),
-                source_account=args.context.account_id,
-                opts=child,
-            )
+        alarm_names = [alarm_name(args.name_prefix, item.id) for item in args.detections]
+        alarm_names += [extra.name for extra in args.extra_alarms]
+        # The alert topic's key: its policy admits CloudWatch, and the mail goes through that topic anyway.
+        topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=args.topic_key_arn, opts=child)
+        aws.sns.TopicPolicy(
+            f"{name}-alarms-policy",
+            arn=topic.arn,
+            policy=alarm_topic_policy(topic.arn, args.context, alarm_names),
+            opts=child,
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-invoke-from-alarm-topic",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal=SNS,
+            source_arn=topic.arn,
+            opts=child,
+        )
+        aws.sns.TopicSubscription(
+            f"{name}-alarms-subscription",
+            topic=topic.arn,
+            protocol="lambda",
+            endpoint=function.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        self.alarm_topic_arn = topic.arn
+        self.alarm_topic_name = topic.name
         self.function_arn = function.arn
         self.function_name = function.name
         self.role_arn = wired.role.arn
         self.log_group_name = wired.log_group.name
         self.failed_events_queue_url = wired.failed_events.url
         self.failed_events_queue_name = wired.failed_events.name
-        self.register_outputs({"functionArn": self.function_arn, "failedEventsQueueUrl": self.failed_events_queue_url})
+        self.register_outputs(
+            {
+                "alarmTopicArn": self.alarm_topic_arn,
+                "functionArn": self.function_arn,
+                "failedEventsQueueUrl": self.failed_events_queue_url,
+            }
+        )
+
+
+def alarm_topic_policy(topic_arn: pulumi.Input[str], ctx: AwsContext, alarm_names: Sequence[str]) -> pulumi.Output[str]:
+    """CloudWatch may publish for this account's named alarms only; no other principal is admitted.
+
+    The account's own roles still manage the topic through their IAM policies (same account).
+    """
+    return document(
+        {
+            "Sid": "DetectionAlarmsOfThisAccount",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDWATCH},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                "ArnEquals": {"aws:SourceArn": [ctx.arn("cloudwatch", f"alarm:{name}") for name in alarm_names]},
+            },
+        }
+    )
 
 
 def alarm_mailer_policy(

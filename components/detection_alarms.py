@@ -1,4 +1,4 @@
-"""One metric filter and one alarm per enabled detection, each invoking the alarm mailer."""
+"""One metric filter and one alarm per enabled detection, each notifying the alarm mailer's topic."""
 
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ def stack_namespace(stack: str) -> str:
 class DetectionAlarmsArgs:
     detections: Sequence[EnabledDetection]
     log_group_name: pulumi.Input[str]
-    # The alarm mailer function: it mails each state change with the events behind it.
+    # The alarm mailer's topic: the mailer mails each state change with the events behind it.
     action_arn: pulumi.Input[str]
     # Physical names start with this, so alarm mails say which stack and detection fired.
     name_prefix: str
     namespace: str = METRIC_NAMESPACE
-    # ALARM -> OK changes invoke the mailer only when resolved mails are wanted.
+    # ALARM -> OK changes notify the mailer only when resolved mails are wanted.
     resolved_mails: bool = False
     # The detections in GUARDS_THE_MONITORING also notify this topic (see there).
     health_topic_arn: pulumi.Input[str] | None = None

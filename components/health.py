@@ -35,6 +35,8 @@ class WatchedFunction:
     counts_unmarked_mails: bool = False
     # The subscription filter that feeds the function, when CloudWatch Logs invokes it.
     subscription: tuple[pulumi.Input[str], pulumi.Input[str]] | None = None  # (log group, filter name)
+    # The topic that feeds the function, when SNS invokes it.
+    topic_name: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,19 @@ class HealthAlarms(pulumi.ComponentResource):
                     "DeliveryErrors",
                     "Sum",
                     {"LogGroupName": log_group, "DestinationType": "Lambda", "FilterName": filter_name},
+                )
+            )
+        if function.topic_name is not None:
+            signals.append(
+                _Signal(
+                    f"{function.key}-delivery-errors",
+                    f"SNS could not hand a notification to the {function.title} (its invoke permission, the "
+                    "function itself); SNS gives up on such errors at once and the notification is lost. The "
+                    "alarm's history in CloudWatch still shows the state change.",
+                    "AWS/SNS",
+                    "NumberOfNotificationsFailed",
+                    "Sum",
+                    {"TopicName": function.topic_name},
                 )
             )
         counted = []

@@ -143,7 +143,7 @@ class LoginMonitoring(pulumi.ComponentResource):
             DetectionAlarmsArgs(
                 detections=args.detections,
                 log_group_name=log_group_name,
-                action_arn=alarm_mailer.function_arn,
+                action_arn=alarm_mailer.alarm_topic_arn,
                 health_topic_arn=health_topic.topic_arn,
                 name_prefix=name_prefix,
                 namespace=namespace,
@@ -159,7 +159,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 OutlierAlarmArgs(
                     metric_name=metric_name,
                     namespace=metric_namespace,
-                    action_arn=alarm_mailer.function_arn,
+                    action_arn=alarm_mailer.alarm_topic_arn,
                     name_prefix=name_prefix,
                     band_width=args.outlier_band_width,
                     floor=args.outlier_floor,
@@ -254,6 +254,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 function_name=alarm_mailer.function_name,
                 failed_events_queue_name=alarm_mailer.failed_events_queue_name,
                 log_group_name=alarm_mailer.log_group_name,
+                topic_name=alarm_mailer.alarm_topic_name,
             ),
         ]
         self.hub_link_arn = None

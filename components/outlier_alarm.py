@@ -55,7 +55,7 @@ class OutlierAlarmArgs:
     # so the model learns the quiet periods too).
     metric_name: pulumi.Input[str]
     namespace: pulumi.Input[str]
-    # The alarm mailer function: the composite invokes it like the detection alarms do.
+    # The alarm mailer's topic: the composite notifies it like the detection alarms do.
     action_arn: pulumi.Input[str]
     name_prefix: str
     # Standard deviations either side of the expected value.

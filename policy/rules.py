@@ -298,6 +298,58 @@ def _alarms_notify(resources: list[StackResource]) -> Iterator[str]:
             )
 
 
+_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+_PERMISSION = "aws:lambda/permission:Permission"
+# Subscriptions that are confirmed when they are created; a mail or HTTPS one waits until someone confirms it.
+CONFIRMED_ON_CREATION = ("lambda", "sqs", "firehose")
+
+
+def _detection_alarms_reach_a_subscribed_topic(resources: list[StackResource]) -> Iterator[str]:
+    # Security Hub's CIS checks (CloudWatch.1-14) read each alarm's actions for an SNS topic and list that
+    # topic's subscriptions: a Lambda action alone, or a topic whose only subscribers never confirmed, fails.
+    subscriptions = [r.props for r in resources if r.type == _SUBSCRIPTION]
+    invokable = {
+        (_function_name(p.props.get("function")), p.props.get("sourceArn"))
+        for p in resources
+        if p.type == _PERMISSION and p.props.get("principal") == "sns.amazonaws.com"
+    }
+    for alarm in resources:
+        if alarm.type not in (_METRIC_ALARM, _COMPOSITE_ALARM) or not (alarm.props.get("tags") or {}).get(
+            DETECTION_TAG
+        ):
+            continue
+        topics = [action for action in alarm.props.get("alarmActions") or () if _is_topic(action)]
+        if alarm.props.get("actionsEnabled") is False or not topics:
+            yield f"detection alarm {alarm.name} notifies no SNS topic (alarmActions, actions enabled)"
+        elif not any(_delivered(topic, subscriptions, invokable) for topic in topics):
+            yield (
+                f"detection alarm {alarm.name} notifies no topic with an active subscription: one of "
+                f"{', '.join(CONFIRMED_ON_CREATION)}, and for a function, one the topic may invoke"
+            )
+
+
+def _delivered(topic: str, subscriptions: list[Mapping[str, Any]], invokable: set[tuple[str, Any]]) -> bool:
+    for subscription in subscriptions:
+        protocol = subscription.get("protocol")
+        if subscription.get("topic") != topic or protocol not in CONFIRMED_ON_CREATION:
+            continue
+        if protocol != "lambda" or (_function_name(subscription.get("endpoint")), topic) in invokable:
+            return True
+    return False
+
+
+def _is_topic(arn: Any) -> bool:
+    return isinstance(arn, str) and arn.startswith("arn:") and arn.split(":")[2:3] == ["sns"]
+
+
+def _function_name(function: Any) -> str:
+    """A function named by name or by ARN (arn:aws:lambda:region:account:function:name[:qualifier])."""
+    if not isinstance(function, str):
+        return ""
+    parts = function.split(":")
+    return parts[6] if function.startswith("arn:") and len(parts) > 6 else function
+
+
 def _own_namespace(namespace: Any) -> bool:
     return isinstance(namespace, str) and (
         namespace == METRIC_NAMESPACE or namespace.startswith(METRIC_NAMESPACE + "/")
@@ -420,6 +472,11 @@ STACK_RULES = (
         "alarms-have-actions",
         "Alarms notify someone, directly or through a composite alarm that does.",
         _alarms_notify,
+    ),
+    StackRule(
+        "detection-alarms-reach-a-subscribed-topic",
+        "Every detection alarm notifies an SNS topic with an active subscription, as Security Hub's CIS checks want.",
+        _detection_alarms_reach_a_subscribed_topic,
     ),
     StackRule(
         "alarm-watches-a-filter-metric",

@@ -45,3 +45,8 @@ def health_topic(run: ProgramRun) -> ResourceRecord:
 
 def alarm_mailer(run: ProgramRun) -> ResourceRecord:
     return named(run, "aws:lambda/function:Function", "login-monitoring-alarm-mailer-function")
+
+
+def alarm_topic(run: ProgramRun) -> ResourceRecord:
+    """What the detection alarms notify; the alarm mailer is its subscriber."""
+    return named(run, "aws:sns/topic:Topic", "login-monitoring-alarm-mailer-alarms")

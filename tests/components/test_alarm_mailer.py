@@ -1,4 +1,4 @@
-"""Detection alarms reach the alarm mailer directly, and the mailer may read only what it needs."""
+"""Detection alarms reach the alarm mailer through its alarm topic, and the mailer may read only what it needs."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import json
 
 import pytest
 
-from components.alarm_mailer import ALARMS_PRINCIPAL, detections_document
+from components.alarm_mailer import detections_document
 from components.settings import SettingsError
 from handlers.alarm_mail import DetectionInfo
 from handlers.alarm_mailer import DETECTIONS_FILE
 from policy.rules import RESOURCE_RULES, STACK_RULES
-from tests.components.program import alarm_mailer, alert_topic, named, run_stack, statement, statements
+from tests.components.program import alarm_mailer, alarm_topic, alert_topic, named, run_stack, statement, statements
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 PERMISSION = "aws:lambda/permission:Permission"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 FUNCTION = "aws:lambda/function:Function"
 PREFIX = "login-monitoring-alarm-mailer"
 
@@ -33,24 +35,52 @@ def detection_alarms(run) -> dict[str, dict]:
     }
 
 
-def test_each_detection_alarm_and_the_outlier_alarm_and_only_they_may_invoke_the_mailer(dev):
+def test_each_detection_alarm_and_the_outlier_alarm_notify_the_alarm_topic_whose_one_subscriber_is_the_mailer(dev):
+    topic_arn = alarm_topic(dev).state["arn"]
     alarms = detection_alarms(dev)
-    permissions = [p for p in dev.of_type(PERMISSION) if p.name.startswith(f"{PREFIX}-invoke-from-")]
-    assert len(permissions) == len(alarms) + 1 > 15
-    admitted = {p.inputs["sourceArn"] for p in permissions}
-    assert admitted == {alarm.state["arn"] for alarm in alarms.values()} | {dev.outputs["outlierAlarmArn"]}
-    for permission in permissions:
-        assert permission.inputs["principal"] == ALARMS_PRINCIPAL
-        assert permission.inputs["sourceAccount"] == "123456789012"
-        assert permission.inputs["function"] == alarm_mailer(dev).state["name"]
+    composite = dev.one("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+    assert len(alarms) > 15
+    for alarm in [*alarms.values(), composite]:
+        assert alarm.inputs["alarmActions"][0] == topic_arn
+    (subscription,) = [s for s in dev.of_type(SUBSCRIPTION) if s.inputs["topic"] == topic_arn]
+    assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == (
+        "lambda",
+        alarm_mailer(dev).state["arn"],
+    )
+    # Only the topic may invoke the function, and the subscription waits for that permission.
+    (permission,) = [p for p in dev.of_type(PERMISSION) if p.inputs["function"] == alarm_mailer(dev).state["name"]]
+    assert (permission.inputs["principal"], permission.inputs["sourceArn"]) == ("sns.amazonaws.com", topic_arn)
+    assert permission.urn in subscription.dependencies
+    assert not [p for p in dev.of_type(PERMISSION) if p.inputs["principal"].startswith("lambda.alarms.")]
+
+
+def test_only_this_accounts_detection_alarms_may_publish_to_the_alarm_topic(dev):
+    topic_arn = alarm_topic(dev).state["arn"]
+    policy = named(dev, "aws:sns/topicPolicy:TopicPolicy", f"{PREFIX}-alarms-policy")
+    assert policy.inputs["arn"] == topic_arn
+    (only,) = statements(policy)
+    assert only["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert (only["Effect"], only["Action"], only["Resource"]) == ("Allow", "sns:Publish", topic_arn)
+    assert only["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    alarm_arns = {a.state["arn"] for a in detection_alarms(dev).values()} | {dev.outputs["outlierAlarmArn"]}
+    assert set(only["Condition"]["ArnEquals"]["aws:SourceArn"]) == alarm_arns
+
+
+def test_the_alarm_topic_is_encrypted_with_the_alert_topics_key_which_cloudwatch_may_use(dev):
+    key_arn = alarm_topic(dev).inputs["kmsMasterKeyId"]
+    assert key_arn == alert_topic(dev).inputs["kmsMasterKeyId"]
+    key = next(k for k in dev.of_type("aws:kms/key:Key") if k.state["arn"] == key_arn)
+    admits = statement(key, "CloudWatchAlarmsEncryptForTopic")
+    assert admits["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert set(admits["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
 
 
 def test_resolved_mails_add_the_ok_action_only_when_configured(dev):
-    mailer_arn = alarm_mailer(dev).state["arn"]
     assert all(a.inputs["okActions"] == [] for a in detection_alarms(dev).values())
     assert alarm_mailer(dev).inputs["environment"]["variables"]["RESOLVED_MAILS"] == "false"
     run = run_stack(alarmResolvedMails=True)
-    assert all(a.inputs["okActions"][0] == mailer_arn for a in detection_alarms(run).values())
+    topic_arn = alarm_topic(run).state["arn"]
+    assert all(a.inputs["okActions"][0] == topic_arn for a in detection_alarms(run).values())
     assert alarm_mailer(run).inputs["environment"]["variables"]["RESOLVED_MAILS"] == "true"
 
 

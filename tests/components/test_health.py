@@ -43,6 +43,7 @@ def test_every_health_alarm_mails_the_health_topic_and_never_the_alert_topic(dev
         "notifier-failed-events-expiring",
         "notifier-lost-events",
         "notifier-skipped-records",
+        "alarm-mailer-delivery-errors",
         "alarm-mailer-errors",
         "alarm-mailer-failed-events",
         "alarm-mailer-failed-events-expiring",
@@ -115,6 +116,16 @@ def test_health_alarms_watch_the_notifier_its_queue_and_the_alert_topic(dev):
         "AWS/SNS",
         "NumberOfNotificationsFailed",
         {"TopicName": alert_topic(dev).state["name"]},
+    )
+
+
+def test_the_first_hop_from_the_detection_alarms_to_the_alarm_mailer_is_watched(dev):
+    alarm_topic = named(dev, "aws:sns/topic:Topic", "login-monitoring-alarm-mailer-alarms")
+    alarm = health_alarms(dev)["alarm-mailer-delivery-errors"]
+    assert (alarm["namespace"], alarm["metricName"], alarm["dimensions"]) == (
+        "AWS/SNS",
+        "NumberOfNotificationsFailed",
+        {"TopicName": alarm_topic.state["name"]},
     )
 
 

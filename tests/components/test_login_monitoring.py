@@ -13,7 +13,7 @@ from handlers.signin_events import subscription_filter_pattern
 from offline.engine import run_program
 from offline.stack_config import load_stack_config
 from tests.components.program import (
-    alarm_mailer,
+    alarm_topic,
     alert_topic,
     as_list,
     health_topic,
@@ -84,8 +84,7 @@ def test_failed_sign_in_alarm_watches_exactly_the_filters_metric(dev):
     assert alarm.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm.inputs["period"] * alarm.inputs["evaluationPeriods"] == 900
     assert alarm.inputs["treatMissingData"] == "notBreaching"
-    mailer_arn = alarm_mailer(dev).state["arn"]
-    assert alarm.inputs["alarmActions"] == [mailer_arn] and alarm.inputs["okActions"] == []
+    assert alarm.inputs["alarmActions"] == [alarm_topic(dev).state["arn"]] and alarm.inputs["okActions"] == []
 
 
 def test_alarms_keep_cloudwatchs_sliding_window_unless_a_wall_clock_window_is_configured(dev):
@@ -102,8 +101,8 @@ def test_alarm_threshold_and_window_follow_config():
     assert alarm.inputs["threshold"] == 3 and alarm.inputs["period"] == 600
 
 
-def test_every_alarm_watches_its_own_filters_metric_and_invokes_the_alarm_mailer(dev):
-    mailer_arn = alarm_mailer(dev).state["arn"]
+def test_every_alarm_watches_its_own_filters_metric_and_notifies_the_alarm_mailers_topic(dev):
+    mailer_topic_arn = alarm_topic(dev).state["arn"]
     pairs = detection_pairs(dev)
     assert len(pairs) == len(dev.outputs["detectionAlarmArns"]) > 15
     for detection_id, (metric_filter, alarm) in pairs.items():
@@ -117,7 +116,7 @@ def test_every_alarm_watches_its_own_filters_metric_and_invokes_the_alarm_mailer
         # The detections about the monitoring's own trail and keys also mail the health topic, whose key
         # is not the one they may be reporting on.
         guard = [health_topic(dev).state["arn"]] if detection_id in GUARDS_THE_MONITORING else []
-        assert alarm.inputs["alarmActions"] == [mailer_arn, *guard] and alarm.inputs["okActions"] == []
+        assert alarm.inputs["alarmActions"] == [mailer_topic_arn, *guard] and alarm.inputs["okActions"] == []
         assert alarm.inputs["treatMissingData"] == "notBreaching"
         assert alarm.inputs["name"] == f"login-monitoring-dev-{detection_id}"
     names = [t["name"] for t in (f.inputs["metricTransformation"] for f, _ in pairs.values())]
@@ -563,6 +562,10 @@ def test_unencrypted_topic_has_no_key_and_no_key_grant():
 
 def test_one_mail_subscription_per_recipient_on_the_alert_and_the_health_topic(dev):
     subscriptions = dev.of_type("aws:sns/topicSubscription:TopicSubscription")
+    # Nobody reads the alarm topic by mail: CloudWatch's bare alarm mail never reaches a person.
+    on_alarm_topic = [s for s in subscriptions if s.inputs["topic"] == alarm_topic(dev).state["arn"]]
+    assert [s.inputs["protocol"] for s in on_alarm_topic] == ["lambda"]
+    subscriptions = [s for s in subscriptions if s not in on_alarm_topic]
     assert {s.inputs["protocol"] for s in subscriptions} == {"email"}
     for topic in (alert_topic(dev), health_topic(dev)):
         endpoints = sorted(s.inputs["endpoint"] for s in subscriptions if s.inputs["topic"] == topic.state["arn"])

@@ -12,7 +12,7 @@ from components.hub_connection import HubStackError
 from components.settings import SettingsError
 from offline.engine import Organization, run_program
 from offline.stack_config import load_stack_config
-from tests.components.program import alert_topic, health_topic, named, run_stack, statement, statements
+from tests.components.program import alarm_topic, alert_topic, health_topic, named, run_stack, statement, statements
 
 ORG = "o-a1b2c3d4e5"
 LOGS = "arn:aws:logs:"
@@ -170,7 +170,8 @@ def test_member_mails_reach_the_hub_through_its_forwarder(member, hub):
     mailer = named(member, "aws:lambda/function:Function", "login-monitoring-alarm-mailer-function")
     assert mailer.inputs["environment"]["variables"]["TOPIC_ARN"] == topic.state["arn"]
     alarms = [a for a in member.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "-detections-" in a.name]
-    assert alarms and all(a.inputs["alarmActions"][0] == mailer.state["arn"] for a in alarms)
+    mailer_topic = alarm_topic(member).state["arn"]
+    assert alarms and all(a.inputs["alarmActions"][0] == mailer_topic for a in alarms)
     # The top-source-IP alarm (Contributor Insights) mails the alert topic itself, which the forwarder drains.
     top_ip = named(member, "aws:cloudwatch/metricAlarm:MetricAlarm", "login-monitoring-insights-top-source-ip-alarm")
     assert top_ip.inputs["alarmActions"] == [topic.state["arn"]]

@@ -8,12 +8,11 @@ import re
 import pytest
 
 from components.settings import SettingsError
-from tests.components.program import alarm_mailer, named, run_stack
+from tests.components.program import alarm_topic, named, run_stack, statements
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-PERMISSION = "aws:lambda/permission:Permission"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
 
@@ -55,18 +54,21 @@ def test_band_and_floor_watch_the_metric_the_failed_sign_in_filter_publishes_wit
     assert floor_inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
 
-def test_the_composite_needs_both_children_by_their_exact_names_and_alone_invokes_the_mailer(dev):
+def test_the_composite_needs_both_children_by_their_exact_names_and_alone_notifies_the_mailers_topic(dev):
     composite = dev.one(COMPOSITE)
     names = re.findall(r'ALARM\("([^"]+)"\)', composite.inputs["alarmRule"])
     assert names == [band(dev).state["name"], floor(dev).state["name"]]
     assert re.fullmatch(r'ALARM\("[^"]+"\) AND ALARM\("[^"]+"\)', composite.inputs["alarmRule"])
-    mailer = alarm_mailer(dev).state["arn"]
-    assert composite.inputs["alarmActions"] == [mailer] and composite.inputs["okActions"] == []
+    topic = alarm_topic(dev).state["arn"]
+    assert composite.inputs["alarmActions"] == [topic] and composite.inputs["okActions"] == []
     for child in (band(dev), floor(dev)):
         assert child.inputs["actionsEnabled"] is False
         assert not child.inputs.get("alarmActions") and not child.inputs.get("okActions")
-    admitted = [p for p in dev.of_type(PERMISSION) if p.inputs["sourceArn"] == composite.state["arn"]]
-    assert [p.inputs["function"] for p in admitted] == [alarm_mailer(dev).state["name"]]
+    # The topic admits the composite's notifications, not the children's.
+    policy = named(dev, "aws:sns/topicPolicy:TopicPolicy", "login-monitoring-alarm-mailer-alarms-policy")
+    admitted = statements(policy)[0]["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert composite.state["arn"] in admitted
+    assert not {band(dev).state["arn"], floor(dev).state["arn"]} & set(admitted)
     assert dev.outputs["outlierAlarmArn"] == composite.state["arn"]
 
 
@@ -74,7 +76,7 @@ def test_band_width_and_floor_follow_config_and_resolved_mails_add_the_ok_action
     run = run_stack(outlierBandWidth=3, outlierFloor=12, alarmResolvedMails=True)
     assert band(run).inputs["metricQueries"][1]["expression"] == "ANOMALY_DETECTION_BAND(m1, 3)"
     assert floor(run).inputs["threshold"] == 12
-    assert run.one(COMPOSITE).inputs["okActions"] == [alarm_mailer(run).state["arn"]]
+    assert run.one(COMPOSITE).inputs["okActions"] == [alarm_topic(run).state["arn"]]
     widget = failed_sign_ins_widget(run)
     assert widget["properties"]["metrics"][1][0]["expression"] == "ANOMALY_DETECTION_BAND(m1, 3)"
 
@@ -83,11 +85,12 @@ def test_band_width_and_floor_follow_config_and_resolved_mails_add_the_ok_action
     "overrides",
     [{"outlierAlarm": False}, {"detectionOverrides": json.dumps(["failed-console-sign-ins.enabled=false"])}],
 )
-def test_off_or_without_the_failed_sign_in_detection_there_is_no_outlier_alarm_and_nothing_it_could_invoke(overrides):
+def test_off_or_without_the_failed_sign_in_detection_there_is_no_outlier_alarm_and_nothing_it_could_notify(overrides):
     run = run_stack(**overrides)
     assert run.of_type(COMPOSITE) == []
     assert not [a for a in run.of_type(ALARM) if "outlier" in a.name]
-    assert not [p for p in run.of_type(PERMISSION) if "outlier" in p.name]
+    policy = named(run, "aws:sns/topicPolicy:TopicPolicy", "login-monitoring-alarm-mailer-alarms-policy")
+    assert not [arn for arn in statements(policy)[0]["Condition"]["ArnEquals"]["aws:SourceArn"] if "outlier" in arn]
     assert "outlierAlarmArn" not in run.outputs
 
 

@@ -9,8 +9,12 @@ import keyword
 
 import pytest
 
+from offline.engine import run_program
 from offline.plan import plan_all
+from offline.stack_config import load_stack_config
 from policy.rules import RESOURCE_RULES, STACK_RULES, TAGGABLE_TYPES, StackResource, policies
+
+EXAMPLE_STACKS = ["dev", "hub", "member-a", "member-b", "management"]
 
 
 def violations(resources, config=None) -> list[tuple[str, str, str]]:
@@ -32,15 +36,46 @@ def stacks():
     return {plan.stack: plan.run for plan in plans}
 
 
+CIS_PROFILE = {"login-monitoring:detectionProfile": "cis", "login-monitoring:detectionOverrides": "[]"}
+
+
+@pytest.fixture(scope="module")
+def cis_stacks(stacks):
+    """Every example stack under the cis detection profile; members read the hub plan's outputs as before."""
+    hub_outputs = {name: run.outputs for name, run in stacks.items() if not monitoring(run)}
+    return {
+        name: run_program(load_stack_config(name, overrides=CIS_PROFILE), stack_outputs=hub_outputs)
+        if monitoring(run)
+        # A hub has no detections: the profile changes nothing there.
+        else run
+        for name, run in stacks.items()
+    }
+
+
+def monitoring(run) -> bool:
+    return bool(run.of_type("loginmonitoring:index:LoginMonitoring"))
+
+
+def detection_alarm_names(run) -> list[str]:
+    tagged = [
+        r
+        for r in run.resources
+        if r.type in (METRIC_ALARM, COMPOSITE_ALARM) and "login-monitoring:detection" in (r.inputs.get("tags") or {})
+    ]
+    return [r.name for r in tagged]
+
+
 def test_at_least_twelve_rules():
     assert len(RESOURCE_RULES) + len(STACK_RULES) >= 12
     names = [rule.name for rule in (*RESOURCE_RULES, *STACK_RULES)]
     assert len(names) == len(set(names))
 
 
-@pytest.mark.parametrize("stack", ["dev", "hub", "member-a", "member-b", "management"])
-def test_every_example_stack_passes_every_rule(stacks, stack):
-    assert violations(stacks[stack].resources) == []
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+@pytest.mark.parametrize("profile", ["recommended", "cis"])
+def test_every_example_stack_passes_every_rule(stacks, cis_stacks, stack, profile):
+    run = (cis_stacks if profile == "cis" else stacks)[stack]
+    assert violations(run.resources) == []
 
 
 def weaken(resources, resource_type, change, pick=lambda r: True):
@@ -98,6 +133,12 @@ WEAKENINGS = [
     ("log-retention-set", "aws:cloudwatch/logGroup:LogGroup", drop("retentionInDays")),
     ("alarms-have-actions", "aws:cloudwatch/metricAlarm:MetricAlarm", set_key(alarmActions=[])),
     ("alarms-have-actions", "aws:cloudwatch/metricAlarm:MetricAlarm", set_key(actionsEnabled=False)),
+    (
+        "detection-alarms-reach-a-subscribed-topic",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        # The wiring before the alarm topic: the alarm invoked the mailer function itself.
+        set_key(alarmActions=["arn:aws:lambda:us-east-1:123456789012:function:login-monitoring-alarm-mailer"]),
+    ),
     ("topic-encrypted", "aws:sns/topic:Topic", drop("kmsMasterKeyId")),
     ("lambda-runtime-supported", "aws:lambda/function:Function", set_key(runtime="python3.8")),
     (
@@ -128,7 +169,14 @@ def test_each_weakened_variant_fails_on_its_rule(stacks, rule, resource_type, ch
         resource_type,
         change,
         pick=lambda r: (
-            rule != "alarm-watches-a-filter-metric" or r.inputs.get("namespace", "").startswith("LoginMonitoring")
+            (rule != "alarm-watches-a-filter-metric" or r.inputs.get("namespace", "").startswith("LoginMonitoring"))
+            # An alarm of the monitoring's health, not a detection: those must also reach a subscribed topic.
+            and (rule != "alarms-have-actions" or "login-monitoring:detection" not in r.inputs["tags"])
+            and (
+                rule != "detection-alarms-reach-a-subscribed-topic" or "login-monitoring:detection" in r.inputs["tags"]
+            )
+            # A permission both of whose conditions the rule asks for: CloudWatch Logs acts for any account.
+            and (rule != "invoke-permission-scoped" or r.inputs.get("principal") == "logs.amazonaws.com")
         ),
     )
     found = violations(weakened)
@@ -148,11 +196,99 @@ def test_an_alarm_without_actions_passes_only_as_part_of_a_composite_that_notifi
         ("alarms-have-actions", "alarm login-monitoring-outlier-floor")
     ]
     silent = violations(weaken(stacks["dev"].resources, composite, set_key(alarmActions=[])))
+    assert [message.split(" notifies ")[0] for name, _, message in silent if name == REACH] == [
+        "detection alarm login-monitoring-outlier-alarm"
+    ]
+    silent = [v for v in silent if v[0] != REACH]
     assert sorted(message.split(" must ")[0] for _, _, message in silent) == [
         "alarm login-monitoring-outlier-band",
         "alarm login-monitoring-outlier-floor",
         "composite alarm login-monitoring-outlier-alarm",
     ]
+
+
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+REACH = "detection-alarms-reach-a-subscribed-topic"
+
+
+@pytest.mark.parametrize("stack", [s for s in EXAMPLE_STACKS if s != "hub"])
+@pytest.mark.parametrize("profile", ["recommended", "cis"])
+def test_every_detection_alarm_of_every_example_reaches_a_topic_with_an_active_subscription(
+    stacks, cis_stacks, stack, profile
+):
+    run = (cis_stacks if profile == "cis" else stacks)[stack]
+    checked = detection_alarm_names(run)
+    # Every catalog detection of the profile, and the outlier composite where the stack has it.
+    assert len(checked) > 15 and len(checked) == len(run.outputs["detectionAlarmArns"]) + bool(
+        run.outputs.get("outlierAlarmArn")
+    )
+    assert [v for v in violations(run.resources) if v[0] == REACH] == []
+    # One topic for them all, and its one subscriber is the alarm mailer: nobody gets CloudWatch's bare mail.
+    (topic,) = {r.inputs["alarmActions"][0] for r in run.resources if r.name in checked}
+    mailer = next(r for r in run.resources if r.name == "login-monitoring-alarm-mailer-function")
+    delivering = [
+        (s.inputs["protocol"], s.inputs["endpoint"]) for s in run.of_type(SUBSCRIPTION) if s.inputs["topic"] == topic
+    ]
+    assert delivering == [("lambda", mailer.state["arn"])]
+
+
+def reach_violations(resources) -> list[str]:
+    return sorted(message.split(" notifies ")[0] for name, _, message in violations(resources) if name == REACH)
+
+
+def test_without_the_alarm_topics_subscription_no_detection_alarm_reaches_an_active_subscriber(stacks):
+    resources = stacks["dev"].resources
+    alarm_topic = next(r for r in resources if r.name == "login-monitoring-alarm-mailer-alarms").state["arn"]
+    unsubscribed = [r for r in resources if not (r.type == SUBSCRIPTION and r.inputs["topic"] == alarm_topic)]
+    found = violations(unsubscribed)
+    # The detections that also notify the health topic do not pass on it: its mail subscriptions wait for a
+    # confirmation, which no plan can promise.
+    assert reach_violations(unsubscribed) == sorted(
+        f"detection alarm {name}" for name in detection_alarm_names(stacks["dev"])
+    )
+    assert {name for name, _, _ in found} == {REACH}
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "pick", "change"),
+    [
+        # A mail subscription waits for its recipient to confirm it, and would get CloudWatch's bare mail.
+        (
+            SUBSCRIPTION,
+            lambda r: r.name == "login-monitoring-alarm-mailer-alarms-subscription",
+            set_key(protocol="email"),
+        ),
+        # The topic may not invoke the function: SNS's deliveries fail.
+        (
+            "aws:lambda/permission:Permission",
+            lambda r: r.name == "login-monitoring-alarm-mailer-invoke-from-alarm-topic",
+            set_key(sourceArn="arn:aws:sns:us-east-1:123456789012:another-topic"),
+        ),
+        (
+            SUBSCRIPTION,
+            lambda r: r.name == "login-monitoring-alarm-mailer-alarms-subscription",
+            set_key(endpoint="arn:aws:lambda:us-east-1:123456789012:function:other"),
+        ),
+    ],
+    ids=["mail-subscription", "permission-for-another-topic", "subscribed-function-not-invokable"],
+)
+def test_a_subscription_that_cannot_deliver_fails_the_stack_rule(stacks, resource_type, pick, change):
+    weakened = weaken(stacks["dev"].resources, resource_type, change, pick)
+    assert len(reach_violations(weakened)) == len(detection_alarm_names(stacks["dev"]))
+
+
+def test_the_outlier_composite_pointed_at_the_function_fails_the_stack_rule(stacks):
+    mailer = next(r for r in stacks["dev"].resources if r.name == "login-monitoring-alarm-mailer-function")
+    weakened = weaken(stacks["dev"].resources, COMPOSITE_ALARM, set_key(alarmActions=[mailer.state["arn"]]))
+    assert reach_violations(weakened) == ["detection alarm login-monitoring-outlier-alarm"]
+
+
+def test_a_detection_alarm_without_actions_fails_both_alarm_rules(stacks):
+    pick = lambda r: r.name == "login-monitoring-detections-root-account-usage-alarm"  # noqa: E731
+    found = violations(weaken(stacks["dev"].resources, METRIC_ALARM, set_key(alarmActions=[]), pick))
+    assert sorted(name for name, _, _ in found) == ["alarms-have-actions", REACH]
 
 
 def test_a_band_alarm_on_a_metric_no_filter_publishes_fails_the_stack_rule(stacks):
