@@ -156,3 +156,11 @@ def test_every_offline_command_the_readme_and_docs_show_runs_on_a_clone(tmp_path
         assert "Traceback" not in captured.err, f"{page}: {command}"
         if output:
             (tmp_path / output).write_text(captured.out)
+
+
+def test_the_security_hub_section_names_the_policy_pack_rule_that_checks_it():
+    from policy.rules import STACK_RULES
+
+    section = page("detections.md").split("## Security Hub's checks", 1)[1]
+    named = re.findall(r"checks the SNS part before deploy \(`([a-z-]+)`\)", section)
+    assert named and set(named) <= {rule.name for rule in STACK_RULES}
