@@ -42,13 +42,14 @@ CIS_PROFILE = {"login-monitoring:detectionProfile": "cis", "login-monitoring:det
 @pytest.fixture(scope="module")
 def cis_stacks(stacks):
     """Every example stack under the cis detection profile; members read the hub plan's outputs as before."""
-    hub_outputs = {name: run.outputs for name, run in stacks.items() if not monitoring(run)}
+    examples = {name: stacks[name] for name in EXAMPLE_STACKS}
+    hub_outputs = {name: run.outputs for name, run in examples.items() if not monitoring(run)}
     return {
-        name: run_program(load_stack_config(name, overrides=CIS_PROFILE), stack_outputs=hub_outputs)
+        name: run_program(load_stack_config(name, overrides=CIS_PROFILE, example=True), stack_outputs=hub_outputs)
         if monitoring(run)
         # A hub has no detections: the profile changes nothing there.
         else run
-        for name, run in stacks.items()
+        for name, run in examples.items()
     }
 
 
