@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -233,13 +233,11 @@ class FloodWindows:
             return (cached[1] if cached[1] in ids else ""), window
         old = self._extend(key, open_since, last)
         if old is None:
-            if first.event_id not in window.slots:
-                if window.full_from is None:
-                    window = self._take_slot(window, first)
-                if first.event_id not in window.slots:
-                    return None, window
-            # Should another invocation open it first, this slot stays unused: fewer mails, never more.
-            old = self._open(key, first, open_since, last)
+            if first.event_id not in window.slots and window.full_from is not None:
+                return None, window
+            old, window = self._open_with_slot(key, first, open_since, last, window)
+            if old is None:
+                return None, window
         last_at = max(_time(old.get("lastAt")), last)
         opener = old.get("openerId", {}).get("S", "")
         self.known[key] = (last_at, opener)
@@ -258,32 +256,51 @@ class FloodWindows:
         self.known[key] = window
         return window
 
-    def _take_slot(self, window: AccountWindow, record: SignInRecord) -> AccountWindow:
-        """The window after trying to take a slot for the record: it holds one if the record is in its slots."""
+    def _open_with_slot(
+        self, key: str, first: SignInRecord, open_since: datetime, last: datetime, window: AccountWindow
+    ) -> tuple[dict | None, AccountWindow]:
+        """Take a slot for the key run's first sign-in and open its key window, both or neither.
+
+        One transaction, so that concurrent invocations of one key never spend more than the one slot
+        the key window's opener holds: the others find the window open and join it. The key window's
+        item, or None when the account's slots are taken.
+        """
+        slot = self._slot_update(window, first)
+        opening = self._open_update(key, first, open_since, last)
         try:
             self.writes += 1
-            item = self.client.update_item(
-                TableName=self.table_name,
-                Key={"windowKey": {"S": window.key}},
-                UpdateExpression="SET slots.#id = :place",
-                ConditionExpression="openerId = :window AND (size(slots) < :limit OR attribute_exists(slots.#id))",
-                ExpressionAttributeNames={"#id": record.event_id},
-                ExpressionAttributeValues={
-                    ":place": {"S": place(record)},
-                    ":window": {"S": window.window_id},
-                    ":limit": {"N": str(self.limit)},
-                },
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )["Attributes"]
-        except self.client.exceptions.ConditionalCheckFailedException as error:
-            item = error.response.get("Item") or {}
-            if item.get("openerId", {}).get("S") != window.window_id:
-                # A later window replaced this one meanwhile: no slot, and nothing more to learn here.
-                return window
-        updated = AccountWindow.from_item(window.key, item, self.limit, window.last_at)
-        self.known[window.key] = updated
-        return updated
+            self.client.transact_write_items(TransactItems=[{"Update": slot}, {"Update": opening}])
+        except self.client.exceptions.TransactionCanceledException as error:
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
+                # Another invocation opened the key window first: this run joins it.
+                return self._extend(key, open_since, last) or {}, window
+            if len(reasons) == 2 and reasons[0] == "ConditionalCheckFailed":
+                # The account's slots are taken, or a later account window replaced this one: learn which.
+                now = self._read([window.key]).get(window.key)
+                if now is not None and now.window_id == window.window_id:
+                    window = replace(now, last_at=max(now.last_at, window.last_at))
+                    self.known[window.key] = window
+                return None, window
+            raise
+        window = replace(window, slots={**window.slots, first.event_id: place(first)})
+        self.known[window.key] = window
+        values = opening["ExpressionAttributeValues"]
+        return {"lastAt": values[":last"], "openerId": values[":opener"]}, window
+
+    def _slot_update(self, window: AccountWindow, record: SignInRecord) -> dict:
+        return {
+            "TableName": self.table_name,
+            "Key": {"windowKey": {"S": window.key}},
+            "UpdateExpression": "SET slots.#id = :place",
+            "ConditionExpression": "openerId = :window AND (size(slots) < :limit OR attribute_exists(slots.#id))",
+            "ExpressionAttributeNames": {"#id": record.event_id},
+            "ExpressionAttributeValues": {
+                ":place": {"S": place(record)},
+                ":window": {"S": window.window_id},
+                ":limit": {"N": str(self.limit)},
+            },
+        }
 
     def _read(self, keys: list[str]) -> dict[str, AccountWindow]:
         request = {self.table_name: {"Keys": [{"windowKey": {"S": key}} for key in keys], "ConsistentRead": True}}
@@ -319,7 +336,9 @@ class FloodWindows:
             # Open, and already known to a later time (batches arrive out of order).
             return old if old and _time(old.get("lastAt")) >= open_since else None
 
-    def _open(self, key: str, first: SignInRecord, open_since: datetime, last: datetime, account: bool = False) -> dict:
+    def _open_update(
+        self, key: str, first: SignInRecord, open_since: datetime, last: datetime, account: bool = False
+    ) -> dict:
         values = {
             ":since": _number(open_since),
             ":last": _number(last),
@@ -340,15 +359,20 @@ class FloodWindows:
             values[":none"] = {"M": {}}
         else:
             condition += " OR openerId = :opener"
+        return {
+            "TableName": self.table_name,
+            "Key": {"windowKey": {"S": key}},
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#cursor": "cursor"},
+            "ExpressionAttributeValues": values,
+        }
+
+    def _open(self, key: str, first: SignInRecord, open_since: datetime, last: datetime, account: bool = False) -> dict:
         try:
             self.writes += 1
             return self.client.update_item(
-                TableName=self.table_name,
-                Key={"windowKey": {"S": key}},
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#cursor": "cursor"},
-                ExpressionAttributeValues=values,
+                **self._open_update(key, first, open_since, last, account),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )["Attributes"]
