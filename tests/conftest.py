@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 
 import botocore.loaders
 import botocore.session
@@ -19,6 +20,13 @@ share_runs()
 # moto hands every test a fresh boto3 session, and each new session parses botocore's JSON service models
 # and endpoint rules again, a third of the Lambda tests' time. The files are the same for all; so is the loader.
 botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+
+def pytest_collection_finish(session):
+    # What is alive once the tests are collected (modules, botocore's models, the test items) lives for the
+    # whole run; frozen, the collector stops walking it again for every test's garbage.
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
