@@ -11,6 +11,7 @@ through the engine) and replay. Each detection lists the profiles it belongs to:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,11 @@ class Detection:
     security_hub: str | None = None
     cis: Mapping[str, str] = field(default_factory=dict)  # benchmark version -> control
     references: tuple[str, ...] = ()
+    # The alarm mail says, for each matched event, whether the acting principal signed in with a risk
+    # reason in the hour before, and whom the change was about (see handlers/actors.py).
+    sign_in_context: bool = False
+    # What other products call the same rule, for readers coming from them.
+    peers: tuple[str, ...] = ()
 
     @property
     def profiles(self) -> tuple[str, ...]:
@@ -140,6 +146,13 @@ def _either(*names: str, source: str | None = None, quoted: bool = True) -> str:
 
 def _cis(**alarm: Any) -> dict[str, AlarmSpec]:
     return {"cis": AlarmSpec(**alarm), "recommended": AlarmSpec(**alarm)}
+
+
+def trust_policy(principal: str, key: str | None = "AWS") -> str:
+    """A role trust policy as CloudTrail logs it in requestParameters: a JSON string, as the console sends it."""
+    named = principal if key is None else {key: principal}
+    statement = {"Effect": "Allow", "Principal": named, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, indent=4)
 
 
 SAML_USER = {
@@ -717,6 +730,444 @@ CATALOG: tuple[Detection, ...] = (
             Example(
                 "user added to an ordinary group",
                 ct("AddUserToGroup", "iam.amazonaws.com", requestParameters={"groupName": "Developers"}),
+                False,
+            ),
+        ),
+    ),
+    # ---------------------------------------------------------- account takeover and persistence
+    # What an intruder does next: lock the owner out, keep a way back in, switch the watchers off.
+    # A filter pattern cannot compare two fields of an event ("someone other than the device's user"):
+    # these patterns count every candidate, and the alarm mail compares actor and target per event.
+    Detection(
+        id="mfa-device-removed",
+        title="MFA device deactivated, deleted or resynchronised",
+        why="Removing or replacing MFA lets whoever holds the password keep the account and lock its owner out.",
+        severity="high",
+        metric_name="MFADeviceRemoved",
+        references=(
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html",
+            "https://docs.aws.amazon.com/singlesignon/latest/userguide/logging-using-cloudtrail.html",
+        ),
+        # Successful calls only: a denied attempt is counted by unauthorized-api-calls.
+        patterns=dict.fromkeys(
+            PROFILES,
+            '{ ($.errorCode NOT EXISTS) && ((($.eventSource = "iam.amazonaws.com") && '
+            '(($.eventName = "DeactivateMFADevice") || ($.eventName = "DeleteVirtualMFADevice") || '
+            '($.eventName = "ResyncMFADevice") || (($.userIdentity.type = "Root") && '
+            '(($.eventName = "EnableMFADevice") || ($.eventName = "CreateVirtualMFADevice"))))) || '
+            '(($.eventSource = "sso-directory.amazonaws.com") && ($.eventName = "DeleteMfaDeviceForUser"))) }',
+        ),
+        alarms=_cis(),
+        sign_in_context=True,
+        peers=("Elastic: AWS IAM Deactivation of MFA Device",),
+        examples=(
+            Example(
+                "an admin deactivates another user's MFA device",
+                ct(
+                    "DeactivateMFADevice",
+                    "iam.amazonaws.com",
+                    requestParameters={"userName": "bob", "serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/bob"},
+                ),
+                True,
+            ),
+            Example(
+                "a user deactivates their own device (the mail says so)",
+                ct(
+                    "DeactivateMFADevice",
+                    "iam.amazonaws.com",
+                    IAM_USER,
+                    requestParameters={"serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/bob"},
+                ),
+                True,
+            ),
+            Example(
+                "a virtual MFA device deleted",
+                ct(
+                    "DeleteVirtualMFADevice",
+                    "iam.amazonaws.com",
+                    requestParameters={"serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/bob"},
+                ),
+                True,
+            ),
+            Example(
+                "root registers a new MFA device for itself",
+                ct(
+                    "EnableMFADevice",
+                    "iam.amazonaws.com",
+                    ROOT,
+                    requestParameters={"serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/root-account-mfa-device"},
+                ),
+                True,
+            ),
+            Example(
+                "an Identity Center user's MFA device deleted",
+                ct(
+                    "DeleteMfaDeviceForUser",
+                    "sso-directory.amazonaws.com",
+                    requestParameters={"directoryId": "d-9067230000", "userId": "906723a1b2-c3d4"},
+                ),
+                True,
+            ),
+            Example(
+                "a user enrols an MFA device",
+                ct(
+                    "EnableMFADevice",
+                    "iam.amazonaws.com",
+                    IAM_USER,
+                    requestParameters={"userName": "bob", "serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/bob"},
+                ),
+                False,
+            ),
+            Example(
+                "a denied attempt",
+                ct(
+                    "DeactivateMFADevice",
+                    "iam.amazonaws.com",
+                    requestParameters={"userName": "bob", "serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/bob"},
+                    errorCode="AccessDenied",
+                ),
+                False,
+            ),
+            Example("MFA devices listed", ct("ListMFADevices", "iam.amazonaws.com", readOnly=True), False),
+        ),
+    ),
+    Detection(
+        id="console-password-for-another-user",
+        title="Console password created, reset or removed for another IAM user",
+        why="A password set on someone else's (or a dormant) IAM user is a console login the intruder owns.",
+        severity="high",
+        metric_name="ConsolePasswordForAnotherUser",
+        references=("https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateLoginProfile.html",),
+        # Expressible here: an actor that is not an IAM user can only act on someone else, and an IAM
+        # user naming no userName acts on itself. An IAM user naming a user is compared in the mail.
+        # A user changing their own password calls ChangePassword, which is not counted.
+        patterns=dict.fromkeys(
+            PROFILES,
+            '{ ($.eventSource = "iam.amazonaws.com") && (($.eventName = "CreateLoginProfile") || '
+            '($.eventName = "UpdateLoginProfile") || ($.eventName = "DeleteLoginProfile")) && '
+            '($.errorCode NOT EXISTS) && (($.userIdentity.type != "IAMUser") || '
+            '($.requestParameters.userName = "*")) }',
+        ),
+        alarms=_cis(),
+        sign_in_context=True,
+        peers=(
+            "Panther: AWS User Login Profile Created or Modified",
+            "Sigma: AWS User Login Profile Was Modified",
+        ),
+        examples=(
+            Example(
+                "an admin gives a new user a console password",
+                ct(
+                    "CreateLoginProfile",
+                    "iam.amazonaws.com",
+                    requestParameters={"userName": "mallory-backup", "passwordResetRequired": False},
+                    responseElements={
+                        "loginProfile": {
+                            "userName": "mallory-backup",
+                            "createDate": "May 1, 2024 10:00:00 AM",
+                            "passwordResetRequired": False,
+                        }
+                    },
+                ),
+                True,
+            ),
+            Example(
+                "an IAM user resets another user's password",
+                ct(
+                    "UpdateLoginProfile",
+                    "iam.amazonaws.com",
+                    IAM_USER,
+                    requestParameters={"userName": "carol", "passwordResetRequired": False},
+                ),
+                True,
+            ),
+            Example(
+                "root removes a user's console password",
+                ct("DeleteLoginProfile", "iam.amazonaws.com", ROOT, requestParameters={"userName": "carol"}),
+                True,
+            ),
+            Example(
+                "a user changes their own password",
+                ct("ChangePassword", "iam.amazonaws.com", IAM_USER, requestParameters=None),
+                False,
+            ),
+            Example(
+                "an IAM user creates its own login profile (no userName: itself)",
+                ct("CreateLoginProfile", "iam.amazonaws.com", IAM_USER, requestParameters={}),
+                False,
+            ),
+            Example(
+                "a denied reset",
+                ct(
+                    "UpdateLoginProfile",
+                    "iam.amazonaws.com",
+                    requestParameters={"userName": "carol"},
+                    errorCode="AccessDenied",
+                ),
+                False,
+            ),
+        ),
+    ),
+    Detection(
+        id="root-credentials-changed",
+        title="Root user password, email, access key or signing certificate changed",
+        why="Whoever changes the root user's password, email or keys owns the account beyond any IAM policy.",
+        severity="high",
+        metric_name="RootCredentialsChanged",
+        references=(
+            "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html",
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html",
+        ),
+        # Password changes and recovery are sign-in events (eventType AwsConsoleSignIn) of the root user.
+        patterns=dict.fromkeys(
+            PROFILES,
+            '{ ($.userIdentity.type = "Root") && ((($.eventSource = "signin.amazonaws.com") && '
+            '(($.eventName = "PasswordUpdated") || ($.eventName = "PasswordRecoveryRequested") || '
+            '($.eventName = "PasswordRecoveryCompleted") || ($.eventName = "EmailUpdated"))) || '
+            '(($.eventSource = "iam.amazonaws.com") && ($.errorCode NOT EXISTS) && '
+            '(($.eventName = "CreateAccessKey") || ($.eventName = "UploadSigningCertificate")))) }',
+        ),
+        alarms=_cis(),
+        sign_in_context=True,
+        peers=(
+            "Panther: Root Password Changed",
+            "Elastic: AWS Sign-In Root Password Recovery Requested",
+            "Datadog: Password recovery request completed",
+            "GuardDuty: Policy:IAMUser/RootCredentialUsage (any root API use)",
+        ),
+        examples=(
+            Example(
+                "root changes its password",
+                ct(
+                    "PasswordUpdated",
+                    "signin.amazonaws.com",
+                    ROOT,
+                    eventType="AwsConsoleSignIn",
+                    requestParameters=None,
+                    responseElements={"PasswordUpdated": "Success"},
+                    userAgent="Mozilla/5.0",
+                ),
+                True,
+            ),
+            Example(
+                "someone asks to recover the root password",
+                ct(
+                    "PasswordRecoveryRequested",
+                    "signin.amazonaws.com",
+                    ROOT,
+                    eventType="AwsConsoleSignIn",
+                    requestParameters=None,
+                    responseElements={"PasswordRecoveryRequested": "Success"},
+                    userAgent="Mozilla/5.0",
+                ),
+                True,
+            ),
+            Example("root creates an access key", ct("CreateAccessKey", "iam.amazonaws.com", ROOT), True),
+            Example(
+                "root uploads a signing certificate",
+                ct("UploadSigningCertificate", "iam.amazonaws.com", ROOT, requestParameters={}),
+                True,
+            ),
+            Example("root signs in", console_login(ROOT), False),
+            Example(
+                "an IAM user creates an access key",
+                ct("CreateAccessKey", "iam.amazonaws.com", IAM_USER, requestParameters={"userName": "bob"}),
+                False,
+            ),
+            Example(
+                "an IAM user changes their password",
+                ct("ChangePassword", "iam.amazonaws.com", IAM_USER, requestParameters=None),
+                False,
+            ),
+        ),
+    ),
+    Detection(
+        id="identity-provider-or-role-trust",
+        title="Identity provider added or role trust opened to other accounts",
+        why="A new SAML or OIDC provider, or a role trusting another account or anyone, is a way back in "
+        "that survives every password reset.",
+        severity="high",
+        metric_name="IdentityProviderOrRoleTrustChanges",
+        references=("https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAssumeRolePolicy.html",),
+        # policyDocument is the trust policy as a JSON string; a filter sees only its text. "AWS" (upper
+        # case) appears in a trust policy only as the key of an AWS principal (an account, a role, a
+        # user or "*"); a document naming no Service and no Federated principal can only trust "*".
+        # Whether the accounts are outside this one is decided in the mail. IAM Identity Center updates
+        # its own SAML providers from sso.amazonaws.com.
+        patterns=dict.fromkeys(
+            PROFILES,
+            '{ ($.eventSource = "iam.amazonaws.com") && ($.errorCode NOT EXISTS) && '
+            '((($.sourceIPAddress != "sso.amazonaws.com") && (($.eventName = "CreateSAMLProvider") || '
+            '($.eventName = "UpdateSAMLProvider"))) || ($.eventName = "CreateOpenIDConnectProvider") || '
+            '($.eventName = "AddClientIDToOpenIDConnectProvider") || '
+            '($.eventName = "UpdateOpenIDConnectProviderThumbprint") || (($.eventName = "UpdateAssumeRolePolicy") '
+            '&& (($.requestParameters.policyDocument NOT EXISTS) || ($.requestParameters.policyDocument = "*AWS*") '
+            '|| (($.requestParameters.policyDocument != "*Service*") && '
+            '($.requestParameters.policyDocument != "*Federated*"))))) }',
+        ),
+        alarms=_cis(),
+        sign_in_context=True,
+        peers=("Elastic: AWS IAM SAML Provider Updated",),
+        examples=(
+            Example(
+                "a SAML provider added",
+                ct(
+                    "CreateSAMLProvider",
+                    "iam.amazonaws.com",
+                    requestParameters={"name": "okta-new", "sAMLMetadataDocument": "<EntityDescriptor/>"},
+                    responseElements={"sAMLProviderArn": f"arn:aws:iam::{ACCOUNT}:saml-provider/okta-new"},
+                ),
+                True,
+            ),
+            Example(
+                "an OIDC provider added",
+                ct(
+                    "CreateOpenIDConnectProvider",
+                    "iam.amazonaws.com",
+                    requestParameters={
+                        "url": "https://token.actions.githubusercontent.com",
+                        "clientIDList": ["sts.amazonaws.com"],
+                    },
+                ),
+                True,
+            ),
+            Example(
+                "a role now trusts an outside account",
+                ct(
+                    "UpdateAssumeRolePolicy",
+                    "iam.amazonaws.com",
+                    requestParameters={
+                        "roleName": "Deploy",
+                        "policyDocument": trust_policy("arn:aws:iam::999988887777:root"),
+                    },
+                ),
+                True,
+            ),
+            Example(
+                "a role now trusts any principal, written as a bare *",
+                ct(
+                    "UpdateAssumeRolePolicy",
+                    "iam.amazonaws.com",
+                    requestParameters={"roleName": "Deploy", "policyDocument": trust_policy("*", key=None)},
+                ),
+                True,
+            ),
+            Example(
+                "a role now trusts a service only",
+                ct(
+                    "UpdateAssumeRolePolicy",
+                    "iam.amazonaws.com",
+                    requestParameters={
+                        "roleName": "LambdaRole",
+                        "policyDocument": trust_policy("lambda.amazonaws.com", key="Service"),
+                    },
+                ),
+                False,
+            ),
+            Example(
+                "IAM Identity Center refreshes its own SAML provider",
+                ct(
+                    "UpdateSAMLProvider",
+                    "iam.amazonaws.com",
+                    sourceIPAddress="sso.amazonaws.com",
+                    userAgent="sso.amazonaws.com",
+                    requestParameters={
+                        "sAMLProviderArn": f"arn:aws:iam::{ACCOUNT}:saml-provider/AWSSSO_abc_DO_NOT_DELETE"
+                    },
+                ),
+                False,
+            ),
+            Example("providers listed", ct("ListSAMLProviders", "iam.amazonaws.com", readOnly=True), False),
+        ),
+    ),
+    Detection(
+        id="security-services-disabled",
+        title="GuardDuty, Security Hub, Access Analyzer, Config or this monitoring switched off",
+        why="Switching off the services that would report an intrusion is what an intruder does before the rest.",
+        severity="high",
+        metric_name="SecurityServicesDisabled",
+        references=("https://docs.aws.amazon.com/guardduty/latest/ug/logging-using-cloudtrail.html",),
+        # Trails and the Config recorder's stop are CloudWatch.5 and CloudWatch.9; these are the rest,
+        # including this monitoring's own subscription and metric filters and alarm actions.
+        patterns=dict.fromkeys(
+            PROFILES,
+            '{ ($.errorCode NOT EXISTS) && ((($.eventSource = "guardduty.amazonaws.com") && '
+            '(($.eventName = "DeleteDetector") || (($.eventName = "UpdateDetector") && '
+            '($.requestParameters.enable IS FALSE)) || ($.eventName = "DisassociateFromAdministratorAccount") || '
+            '($.eventName = "DisassociateFromMasterAccount"))) || (($.eventSource = "securityhub.amazonaws.com") '
+            '&& (($.eventName = "DisableSecurityHub") || ($.eventName = "BatchDisableStandards"))) || '
+            '(($.eventSource = "access-analyzer.amazonaws.com") && ($.eventName = "DeleteAnalyzer")) || '
+            '(($.eventSource = "config.amazonaws.com") && ($.eventName = "DeleteConfigurationRecorder")) || '
+            '(($.eventSource = "logs.amazonaws.com") && (($.eventName = "DeleteSubscriptionFilter") || '
+            '($.eventName = "DeleteMetricFilter"))) || (($.eventSource = "monitoring.amazonaws.com") && '
+            '($.eventName = "DisableAlarmActions"))) }',
+        ),
+        alarms=_cis(),
+        sign_in_context=True,
+        peers=("Elastic: AWS GuardDuty Detector Deletion", "Datadog: AWS GuardDuty detector deleted"),
+        examples=(
+            Example(
+                "GuardDuty detector deleted",
+                ct(
+                    "DeleteDetector",
+                    "guardduty.amazonaws.com",
+                    requestParameters={"detectorId": "12abc34d567e8fa901bc2d34e56789f0"},
+                ),
+                True,
+            ),
+            Example(
+                "GuardDuty detector suspended",
+                ct(
+                    "UpdateDetector",
+                    "guardduty.amazonaws.com",
+                    requestParameters={"detectorId": "12abc34d567e8fa901bc2d34e56789f0", "enable": False},
+                ),
+                True,
+            ),
+            Example("Security Hub disabled", ct("DisableSecurityHub", "securityhub.amazonaws.com"), True),
+            Example(
+                "Access Analyzer deleted",
+                ct("DeleteAnalyzer", "access-analyzer.amazonaws.com", requestParameters={"analyzerName": "org"}),
+                True,
+            ),
+            Example(
+                "Config recorder deleted",
+                ct(
+                    "DeleteConfigurationRecorder",
+                    "config.amazonaws.com",
+                    requestParameters={"configurationRecorderName": "default"},
+                ),
+                True,
+            ),
+            Example(
+                "the sign-in subscription filter deleted",
+                ct(
+                    "DeleteSubscriptionFilter",
+                    "logs.amazonaws.com",
+                    requestParameters={"logGroupName": "aws-cloudtrail-logs", "filterName": "sign-ins"},
+                ),
+                True,
+            ),
+            Example(
+                "GuardDuty finding frequency changed",
+                ct(
+                    "UpdateDetector",
+                    "guardduty.amazonaws.com",
+                    requestParameters={
+                        "detectorId": "12abc34d567e8fa901bc2d34e56789f0",
+                        "findingPublishingFrequency": "SIX_HOURS",
+                    },
+                ),
+                False,
+            ),
+            Example(
+                "Config recorder stopped (CloudWatch.9 counts it)",
+                ct("StopConfigurationRecorder", "config.amazonaws.com"),
+                False,
+            ),
+            Example(
+                "a denied attempt",
+                ct("DisableSecurityHub", "securityhub.amazonaws.com", errorCode="AccessDeniedException"),
                 False,
             ),
         ),

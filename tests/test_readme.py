@@ -48,6 +48,15 @@ def test_every_detection_is_in_the_detections_table():
         assert f"| `{detection.id}` | {detection.title} |" in detections, detection.id
 
 
+def test_the_detections_page_names_each_detections_peers_for_the_same_rule():
+    from detections.catalog import CATALOG
+
+    detections = page("detections.md")
+    for detection in CATALOG:
+        if detection.peers:
+            assert f"| `{detection.id}` | {'; '.join(detection.peers)} |" in detections, detection.id
+
+
 def test_replay_command_in_the_readme_and_docs_runs_on_the_shipped_sample():
     assert "\npython -m replay --stack dev replay/sample/history\n" in README
     assert "\npython -m replay --stack dev replay/sample/history\n" in page("replay.md")
