@@ -104,7 +104,12 @@ def principal_key(record: SignInRecord) -> str:
     if record.principal_kind is PrincipalKind.UNKNOWN_USER:
         return ""
     # Not the ARN: CloudTrail leaves it out of an IAM user's failed sign-in, and the failures must count.
-    return _bounded(f"{record.principal_kind.value}:{record.account_id}:{record.display_name}")
+    return history_key(record.principal_kind, record.account_id, record.display_name)
+
+
+def history_key(kind: PrincipalKind, account_id: str, display_name: str) -> str:
+    """The key a principal's sign-ins are stored under; the alarm mailer finds an actor's sign-ins by it."""
+    return _bounded(f"{kind.value}:{account_id}:{display_name}")
 
 
 @functools.lru_cache(maxsize=4096)

@@ -71,6 +71,11 @@ INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# DynamoDB's BatchGetItem takes at most 100 keys.
+BATCH_GET_LIMIT = 100
+BATCH_GET_ROUNDS = 4
+
+
 class LeaseOutcome(enum.Enum):
     TAKEN = "taken"  # this invocation holds the lease and must publish
     HELD = "held"  # another invocation holds a live lease
@@ -228,6 +233,38 @@ class SignInHistory:
             if not page.get("LastEvaluatedKey"):
                 return sightings
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def risk_details(self, event_ids: list[str]) -> dict[str, SignInDetail]:
+        """Risk reasons and source IP of stored sign-ins, which the indexes do not carry; errors propagate."""
+        found: dict[str, SignInDetail] = {}
+        for start in range(0, len(event_ids), BATCH_GET_LIMIT):
+            keys = [{"eventId": {"S": event_id}} for event_id in event_ids[start : start + BATCH_GET_LIMIT]]
+            request = {
+                self.table_name: {
+                    "Keys": keys,
+                    "ProjectionExpression": "eventId, riskReasons, sourceIp",
+                }
+            }
+            # Unprocessed keys (throttling) are asked again a few times; what is still missing stays unknown.
+            for _ in range(BATCH_GET_ROUNDS):
+                if not request:
+                    break
+                self.queries += 1
+                page = self.client.batch_get_item(RequestItems=request)
+                for item in page.get("Responses", {}).get(self.table_name, []):
+                    detail = SignInDetail(
+                        reasons=tuple(entry.get("S", "") for entry in item.get("riskReasons", {}).get("L", [])),
+                        source_ip=item.get("sourceIp", {}).get("S", ""),
+                    )
+                    found[item["eventId"]["S"]] = detail
+                request = page.get("UnprocessedKeys") or {}
+        return found
+
+
+@dataclass(frozen=True)
+class SignInDetail:
+    reasons: tuple[str, ...]
+    source_ip: str
 
 
 def _sighting_from_item(item: dict) -> Sighting:
