@@ -23,6 +23,7 @@ from components.lambda_package import handler_archive, wired_function
 from components.policies import allow, document
 from detections.profiles import EnabledDetection
 from handlers.alarm_mail import DETECTIONS_FILE
+from handlers.store import PRINCIPAL_INDEX
 
 ALARM_MAILER_HANDLER = "handlers.alarm_mailer.handler"
 CLOUDWATCH = "cloudwatch.amazonaws.com"
@@ -62,6 +63,10 @@ class AlarmMailerArgs:
     # Named in the mails next to the account id. Given, not looked up: iam:ListAccountAliases
     # takes no resource but "*", and a config value costs no permission and never changes under a mail.
     account_alias: str = ""
+    # The sign-in history: the account takeover detections' mails name the actor's risky sign-ins
+    # from it. Read-only, the principal index and the items it points to.
+    sign_in_table_name: pulumi.Input[str] | None = None
+    sign_in_table_arn: pulumi.Input[str] | None = None
 
 
 def alarm_name(name_prefix: str, detection_id: str) -> str:
@@ -84,6 +89,7 @@ def detections_document(
             "severity": detection.severity,
             "pattern": item.pattern,
             "references": references,
+            "signInContext": detection.sign_in_context,
         }
     for extra in extra_alarms:
         listed = document_[alarm_name(name_prefix, extra.detection_id)]
@@ -120,6 +126,7 @@ class AlarmMailer(pulumi.ComponentResource):
                 topic_key_arn=args.topic_key_arn,
                 own_log_group_arn=own_log_group_arn,
                 failed_events_arn=failed_events_arn,
+                sign_in_table_arn=args.sign_in_table_arn,
             ),
             log_retention_days=args.log_retention_days,
             description="Mails login-monitoring detection alarms with the events behind them.",
@@ -130,6 +137,7 @@ class AlarmMailer(pulumi.ComponentResource):
                 "DISPLAY_TIMEZONE": args.display_timezone,
                 "RESOLVED_MAILS": "true" if args.resolved_mails else "false",
                 **({"ACCOUNT_ALIAS": args.account_alias} if args.account_alias else {}),
+                **({"SIGN_IN_TABLE_NAME": args.sign_in_table_name} if args.sign_in_table_name is not None else {}),
             },
             memory_size=256,
             timeout=TIMEOUT_SECONDS,
@@ -212,6 +220,7 @@ def alarm_mailer_policy(
     topic_key_arn: pulumi.Input[str] | None,
     own_log_group_arn: pulumi.Input[str],
     failed_events_arn: pulumi.Input[str],
+    sign_in_table_arn: pulumi.Input[str] | None = None,
 ) -> pulumi.Output[str]:
     statements = [
         # Read-only, and only the trail's group: FilterLogEvents is authorized on the log group.
@@ -222,6 +231,16 @@ def alarm_mailer_policy(
         allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [with_stream_suffix(own_log_group_arn)]),
         allow("KeepFailedEvents", ["sqs:SendMessage"], [failed_events_arn]),
     ]
+    if sign_in_table_arn is not None:
+        # Read-only: a principal's sign-ins through its index, then their risk reasons by key.
+        statements += [
+            allow(
+                "QuerySignInsByPrincipal",
+                ["dynamodb:Query"],
+                [pulumi.Output.concat(sign_in_table_arn, "/index/", PRINCIPAL_INDEX)],
+            ),
+            allow("ReadSignInRiskReasons", ["dynamodb:BatchGetItem"], [sign_in_table_arn]),
+        ]
     if topic_key_arn is not None:
         statements.append(allow("EncryptForAlertTopic", ["kms:GenerateDataKey*", "kms:Decrypt"], [topic_key_arn]))
     return document(*statements)

@@ -120,6 +120,32 @@ class LoginMonitoring(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        sign_in_context = any(item.detection.sign_in_context for item in args.detections)
+        # Before the alarm mailer: its takeover mails read the notifier's sign-in history.
+        notifier = SignInNotifier(
+            f"{name}-sign-in-notifier",
+            SignInNotifierArgs(
+                context=ctx,
+                log_group_name=log_group_name,
+                log_group_arn=log_group_arn,
+                topic_arn=alert_topic.topic_arn,
+                topic_key_arn=alert_topic.key_arn,
+                display_timezone=args.display_timezone,
+                notify_on=args.notify_on,
+                history_days=args.sign_in_history_days,
+                log_retention_days=args.notifier_log_retention_days,
+                risk_new_country=args.risk_new_country,
+                risk_impossible_travel_minutes=args.risk_impossible_travel_minutes,
+                risk_failures_before_success=args.risk_failures_before_success,
+                risk_failures_window_minutes=args.risk_failures_window_minutes,
+                risk_spray_user_names=args.risk_spray_user_names,
+                risk_spray_window_minutes=args.risk_spray_window_minutes,
+                mail_quiet_minutes=args.mail_quiet_minutes,
+                mail_burst_limit=args.mail_burst_limit,
+                account_alias=args.account_alias,
+            ),
+            opts=child,
+        )
         alarm_mailer = AlarmMailer(
             f"{name}-alarm-mailer",
             AlarmMailerArgs(
@@ -135,6 +161,9 @@ class LoginMonitoring(pulumi.ComponentResource):
                 log_retention_days=args.notifier_log_retention_days,
                 extra_alarms=(mailed_alarm(name_prefix),) if outlier else (),
                 account_alias=args.account_alias,
+                # Only when a deployed detection's mail names sign-ins: otherwise no read of the table at all.
+                sign_in_table_name=notifier.table_name if sign_in_context else None,
+                sign_in_table_arn=notifier.table_arn if sign_in_context else None,
             ),
             opts=child,
         )
@@ -167,30 +196,6 @@ class LoginMonitoring(pulumi.ComponentResource):
                 ),
                 opts=child,
             ).alarm_arn
-        notifier = SignInNotifier(
-            f"{name}-sign-in-notifier",
-            SignInNotifierArgs(
-                context=ctx,
-                log_group_name=log_group_name,
-                log_group_arn=log_group_arn,
-                topic_arn=alert_topic.topic_arn,
-                topic_key_arn=alert_topic.key_arn,
-                display_timezone=args.display_timezone,
-                notify_on=args.notify_on,
-                history_days=args.sign_in_history_days,
-                log_retention_days=args.notifier_log_retention_days,
-                risk_new_country=args.risk_new_country,
-                risk_impossible_travel_minutes=args.risk_impossible_travel_minutes,
-                risk_failures_before_success=args.risk_failures_before_success,
-                risk_failures_window_minutes=args.risk_failures_window_minutes,
-                risk_spray_user_names=args.risk_spray_user_names,
-                risk_spray_window_minutes=args.risk_spray_window_minutes,
-                mail_quiet_minutes=args.mail_quiet_minutes,
-                mail_burst_limit=args.mail_burst_limit,
-                account_alias=args.account_alias,
-            ),
-            opts=child,
-        )
         alert_topic.attach_policy([notifier.role_arn, alarm_mailer.role_arn])
         if args.slack_channel or args.teams_channel or args.alert_webhook_url:
             ChatDelivery(

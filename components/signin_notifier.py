@@ -67,6 +67,7 @@ class SignInNotifier(pulumi.ComponentResource):
     function_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
     table_name: pulumi.Output[str]
+    table_arn: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
     log_group_arn: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
@@ -200,6 +201,7 @@ class SignInNotifier(pulumi.ComponentResource):
         self.function_name = function.name
         self.role_arn = wired.role.arn
         self.table_name = table.name
+        self.table_arn = table.arn
         self.log_group_name = wired.log_group.name
         self.log_group_arn = wired.log_group.arn
         self.failed_events_queue_url = wired.failed_events.url

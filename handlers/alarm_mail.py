@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from urllib.parse import quote
 
+from handlers.actors import OTHER, SAME_NAME, SELF, Change
 from handlers.alarm_event import AlarmChange
-from handlers.location import locate
+from handlers.location import country_text, locate
+from handlers.risk import short_name
+from handlers.sign_in_context import ActorSignIns, EventContext, PriorSignIn
 from handlers.signin import parse_event_time, principal_of
 from handlers.text import SUBJECT_LIMIT, ascii_only, one_line, subject_account, within_body_limit
 
@@ -34,6 +37,8 @@ class DetectionInfo:
     references: tuple[str, ...] = ()
     # An alarm without evaluated datapoints of its own (a composite) lists the events this far back.
     lookback_seconds: int = 0
+    # The mail says whom each change was about and the actor's risky sign-ins in the hour before it.
+    sign_in_context: bool = False
 
     @classmethod
     def from_json(cls, data: dict) -> DetectionInfo:
@@ -45,6 +50,7 @@ class DetectionInfo:
             pattern=str(data["pattern"]),
             references=tuple(str(item) for item in data.get("references", ())),
             lookback_seconds=int(data.get("lookbackSeconds", 0)),
+            sign_in_context=bool(data.get("signInContext", False)),
         )
 
 
@@ -113,6 +119,7 @@ def render_detection_mail(
     zone_name: str,
     log_group: str = "",
     max_rows: int = MAX_ROWS,
+    contexts: Sequence[EventContext] | None = None,
 ) -> str:
     rows = sorted((to_row(raw) for raw in matches.events), key=lambda row: row.time or change.window_start)
     lines = [
@@ -126,7 +133,11 @@ def render_detection_mail(
     ]
     if detection.references:
         lines.append(f"Controls: {one_line('; '.join(detection.references))}")
+    if contexts and any(context.sign_ins is not None for context in contexts):
+        lines.append(f"Sign-ins: {_headline(contexts)}")
     lines += ["", *_events_section(rows, matches, zone, zone_name, max_rows)]
+    if contexts:
+        lines += ["", *_context_section(contexts, zone, zone_name)]
     lines += ["", "Look closer:", *_links(change, rows, log_group)]
     lines += ["", f"Filter pattern: {one_line(detection.pattern)}", ""]
     return within_body_limit("\n".join(lines))
@@ -164,6 +175,97 @@ def _events_section(rows: list[Row], matches: Matches, zone: tzinfo, zone_name: 
     if matches.unreadable:
         lines.append(f"({matches.unreadable} matching log events were not CloudTrail JSON and are not listed)")
     return lines
+
+
+def _headline(contexts: Sequence[EventContext]) -> str:
+    looked = [c for c in contexts if c.sign_ins is not None and c.sign_ins.looked_up and not c.sign_ins.problem]
+    if not looked:
+        return "the acting principals' sign-ins could not be read (see below)"
+    risky = [c for c in looked if c.sign_ins.latest_risky]
+    if not risky:
+        return f"none of the {_count(len(looked), 'change')} came within an hour of a risky sign-in of its actor"
+    first = risky[0]
+    sign_in = first.sign_ins.latest_risky
+    why = ", ".join(dict.fromkeys(short_name(reason) for reason in sign_in.reasons))
+    lead = f"{first.change.actor.split(': ', 1)[-1]}, {_after(first.time, sign_in)} ({why})"
+    rest = len(risky) - 1
+    return lead + (f" (and {_count(rest, 'more change')} after a risky sign-in)" if rest else "")
+
+
+def _context_section(contexts: Sequence[EventContext], zone: tzinfo, zone_name: str) -> list[str]:
+    lines = ["Who changed what, and their console sign-ins in the hour before:"]
+    for context in contexts:
+        when = _clock(context.time.astimezone(zone)) if context.time else "?"
+        lines.append(one_line(f"  {when}  {context.change.actor}: {_action(context)}"))
+        if context.sign_ins is not None:
+            lines.append(one_line(f"      {_sign_in_text(context)}"))
+    return lines
+
+
+def _action(context: EventContext) -> str:
+    raw, change = context.raw, context.change
+    source = str(raw.get("eventSource") or "").split(".", 1)[0]
+    action = f"{source}:{raw.get('eventName') or '?'}" if source else str(raw.get("eventName") or "?")
+    return action + _about(change)
+
+
+def _about(change: Change) -> str:
+    if change.user:
+        whose = {
+            SELF: "its own",
+            OTHER: "another user",
+            SAME_NAME: "another user, named like the acting session",
+        }.get(change.relation, "")
+        return f" for {change.user}" + (f" ({whose})" if whose else "")
+    if change.device:
+        return f" for MFA device {change.device}"
+    if change.directory_user:
+        return f" for Identity Center user {change.directory_user}"
+    if change.role and change.trust is not None:
+        trust = change.trust
+        if not trust.readable:
+            return f" on role {change.role}: the trust policy could not be read"
+        trusted = []
+        if trust.anyone:
+            trusted.append("any principal (*)")
+        if trust.outside_accounts:
+            accounts = ", ".join(trust.outside_accounts)
+            noun = "account" if len(trust.outside_accounts) == 1 else "accounts"
+            trusted.append(f"{noun} {accounts} from outside this one")
+        if not trusted:
+            return f" on role {change.role}: trusts no outside account"
+        return f" on role {change.role}: now trusts " + " and ".join(trusted)
+    return ""
+
+
+def _sign_in_text(context: EventContext) -> str:
+    sign_ins: ActorSignIns = context.sign_ins
+    if sign_ins.problem:
+        return f"sign-ins could not be read: {sign_ins.problem}"
+    if not sign_ins.looked_up:
+        return "sign-ins not looked up (no stored name for this principal, or too many actors)"
+    risky = sign_ins.latest_risky
+    if risky is not None:
+        return f"{_after(context.time, risky)}: {'; '.join(risky.reasons)}"
+    if sign_ins.sign_ins:
+        latest = sign_ins.sign_ins[0]
+        return f"no risky sign-in in the hour before; {_after(context.time, latest)}, without a risk reason"
+    return "no console sign-in of this principal in the hour before (an older session, or access keys)"
+
+
+def _after(when: datetime | None, sign_in: PriorSignIn) -> str:
+    country = country_text(sign_in.country) if sign_in.country else ""
+    where = ", ".join(part for part in (country, sign_in.source_ip) if part)
+    place = f" from {where}" if where else ""
+    if when is None:
+        return f"after a sign-in{place}"
+    minutes = int((when - sign_in.time).total_seconds() // 60)
+    gap = "less than a minute" if minutes < 1 else _count(minutes, "minute")
+    return f"{gap} after a sign-in{place}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _table_line(when: str, row: Row, widths: dict[str, int], time_width: int) -> str:

@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from handlers.alarm_event import AlarmChange, NotAnAlarmEvent, read_alarm_changes
 from handlers.alarm_mail import (
     DETECTIONS_FILE,
+    MAX_ROWS,
     DetectionInfo,
     Matches,
     alarm_link,
@@ -38,6 +39,8 @@ from handlers.alarm_mail import (
 )
 from handlers.chat import chat_notification, publish_request
 from handlers.log_lines import SKIPPED_LOG_PREFIX
+from handlers.sign_in_context import contexts_for
+from handlers.store import SignInHistory
 
 logger = logging.getLogger("login-monitoring.alarm-mailer")
 logger.setLevel(logging.INFO)
@@ -62,6 +65,8 @@ class MailerConfig:
     resolved_mails: bool = False
     # Named in subjects and bodies next to the id; empty: the id alone.
     account_alias: str = ""
+    # The sign-in history table: the takeover detections' mails name the actor's risky sign-ins from it.
+    sign_in_table_name: str = ""
     zone: tzinfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +89,7 @@ class MailerConfig:
             timezone=env.get("DISPLAY_TIMEZONE", "UTC"),
             resolved_mails=resolved == "true",
             account_alias=env.get("ACCOUNT_ALIAS", "").strip(),
+            sign_in_table_name=env.get("SIGN_IN_TABLE_NAME", "").strip(),
         )
 
 
@@ -175,6 +181,7 @@ def compose(
     *,
     remaining_ms: Callable[[], int] = _unbounded,
     sleep: Callable[[float], None] = time.sleep,
+    dynamodb: Any = None,
 ) -> Mail | None:
     """The mail for one state change, or None when none is wanted."""
     if config.account_alias:
@@ -204,8 +211,22 @@ def compose(
             remaining_ms=remaining_ms,
             sleep=sleep,
         )
+        contexts = None
+        if detection.sign_in_context and matches.events:
+            history = (
+                SignInHistory(dynamodb, config.sign_in_table_name)
+                if dynamodb is not None and config.sign_in_table_name
+                else None
+            )
+            contexts = contexts_for(matches.events, history, MAX_ROWS)
         body = render_detection_mail(
-            change, detection, matches, config.zone, config.timezone, log_group=config.log_group_name
+            change,
+            detection,
+            matches,
+            config.zone,
+            config.timezone,
+            log_group=config.log_group_name,
+            contexts=contexts,
         )
         links = tuple(detection_links(change, matches, config.log_group_name))
     except Exception as error:  # the details are a courtesy; the alarm itself must go out
@@ -221,6 +242,7 @@ def handle(
     detections: Mapping[str, DetectionInfo],
     logs: Any,
     sns: Any,
+    dynamodb: Any = None,
     **options: Any,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {"mailed": 0}
@@ -230,7 +252,7 @@ def handle(
             logger.warning("%s alarm payload: %s", SKIPPED_LOG_PREFIX, change)
             skipped.append(str(change))
             continue
-        mail = compose(change, config, detections, logs, **options)
+        mail = compose(change, config, detections, logs, dynamodb=dynamodb, **options)
         if mail is None:
             logger.info("alarm %s went to %s: no mail wanted", change.alarm_name, change.state)
             continue
@@ -265,4 +287,6 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if context is not None:
         options["remaining_ms"] = context.get_remaining_time_in_millis
-    return handle(event, _loaded["config"], _loaded["detections"], _client("logs"), _client("sns"), **options)
+    config = _loaded["config"]
+    dynamodb = _client("dynamodb") if config.sign_in_table_name else None
+    return handle(event, config, _loaded["detections"], _client("logs"), _client("sns"), dynamodb, **options)

@@ -105,11 +105,59 @@ def test_mailer_reads_only_the_trail_log_group_and_publishes_only_to_the_alert_t
         "sqs:SendMessage",
         "kms:GenerateDataKey*",
         "kms:Decrypt",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
     }
     # The alert topic admits the mailer's role as a publisher.
     topic_policy = named(dev, "aws:sns/topicPolicy:TopicPolicy", "login-monitoring-alerts-policy")
     mailer_role = named(dev, "aws:iam/role:Role", f"{PREFIX}-role").state["arn"]
     assert mailer_role in statement(topic_policy, "LoginMonitoringPublishers")["Principal"]["AWS"]
+
+
+TAKEOVER = (
+    "mfa-device-removed",
+    "console-password-for-another-user",
+    "root-credentials-changed",
+    "identity-provider-or-role-trust",
+    "security-services-disabled",
+)
+
+
+def test_the_mailer_may_read_the_sign_in_history_through_its_principal_index_and_never_write_it(dev):
+    policy = named(dev, "aws:iam/rolePolicy:RolePolicy", f"{PREFIX}-policy")
+    table = named(dev, "aws:dynamodb/table:Table", "login-monitoring-sign-in-notifier-history")
+    assert statement(policy, "QuerySignInsByPrincipal")["Action"] == ["dynamodb:Query"]
+    assert statement(policy, "QuerySignInsByPrincipal")["Resource"] == [f"{table.state['arn']}/index/byPrincipal"]
+    assert statement(policy, "ReadSignInRiskReasons")["Action"] == ["dynamodb:BatchGetItem"]
+    assert statement(policy, "ReadSignInRiskReasons")["Resource"] == [table.state["arn"]]
+    dynamodb = {action for s in statements(policy) for action in s["Action"] if action.startswith("dynamodb:")}
+    assert dynamodb == {"dynamodb:Query", "dynamodb:BatchGetItem"}
+    assert alarm_mailer(dev).inputs["environment"]["variables"]["SIGN_IN_TABLE_NAME"] == table.state["name"]
+
+
+def test_without_a_detection_that_names_sign_ins_the_mailer_cannot_read_the_history():
+    run = run_stack(detectionOverrides=[f"{detection_id}.enabled=false" for detection_id in TAKEOVER])
+    policy = named(run, "aws:iam/rolePolicy:RolePolicy", f"{PREFIX}-policy")
+    assert not [a for s in statements(policy) for a in s["Action"] if a.startswith("dynamodb:")]
+    assert "SIGN_IN_TABLE_NAME" not in alarm_mailer(run).inputs["environment"]["variables"]
+
+
+def test_each_takeover_detection_counts_its_catalog_pattern_and_alarms_to_the_mailer_with_sign_ins(dev):
+    from detections.catalog import BY_ID
+
+    # The alarm topic's one subscriber is the mailer (tested above).
+    topic_arn = alarm_topic(dev).state["arn"]
+    filters = {f.inputs["name"]: f for f in dev.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")}
+    alarms = detection_alarms(dev)
+    document = json.loads(alarm_mailer(dev).inputs["code"].assets[f"handlers/{DETECTIONS_FILE}"].text)
+    for detection_id in TAKEOVER:
+        name = f"login-monitoring-dev-{detection_id}"
+        assert filters[name].inputs["pattern"] == BY_ID[detection_id].patterns["recommended"]
+        transformation = filters[name].inputs["metricTransformation"]
+        alarm = alarms[detection_id].inputs
+        assert (alarm["metricName"], alarm["namespace"]) == (transformation["name"], transformation["namespace"])
+        assert alarm["alarmActions"] == [topic_arn] and alarm["threshold"] == 1
+        assert DetectionInfo.from_json(document[name]).sign_in_context
 
 
 def test_the_package_carries_each_alarms_detection_with_the_pattern_its_filter_counts(dev):
