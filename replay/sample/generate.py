@@ -13,6 +13,9 @@ One day (2024-05-01, UTC) of one account, spread over the four input formats rep
 - 12:31        root signs in with MFA: root-account-usage and root-console-sign-in fire at 12:32
 - 14:02-14:41  CIS changes: a security group opened, CloudTrail stopped, an access key created,
                a user added to Administrators, three denied calls (below the recommended threshold)
+- 15:02-15:45  account takeover, each firing its detection a minute later: in alice's session bob's MFA
+               device is deactivated, a new user gets a console password, a role is opened to an outside
+               account, GuardDuty is deleted; then the root password is changed
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from detections.catalog import ct
+from detections.catalog import ct, trust_policy
 
 HISTORY = Path(__file__).resolve().parent / "history"
 ACCOUNT = "111122223333"
@@ -155,8 +158,53 @@ def cis_changes() -> list[dict]:
     ]
 
 
+def takeover() -> list[dict]:
+    def as_alice(clock: str, name: str, source: str, **request) -> dict:
+        return call(clock, name, source, ALICE, requestParameters=request, sourceIPAddress="192.0.2.88")
+
+    return [
+        as_alice(
+            "15:02:00",
+            "DeactivateMFADevice",
+            "iam.amazonaws.com",
+            userName="bob",
+            serialNumber=f"arn:aws:iam::{ACCOUNT}:mfa/bob",
+        ),
+        as_alice("15:06:00", "CreateUser", "iam.amazonaws.com", userName="support-backup"),
+        as_alice(
+            "15:07:00",
+            "CreateLoginProfile",
+            "iam.amazonaws.com",
+            userName="support-backup",
+            passwordResetRequired=False,
+        ),
+        as_alice(
+            "15:20:00",
+            "UpdateAssumeRolePolicy",
+            "iam.amazonaws.com",
+            roleName="Deploy",
+            policyDocument=trust_policy("arn:aws:iam::999988887777:root"),
+        ),
+        as_alice(
+            "15:30:00", "DeleteDetector", "guardduty.amazonaws.com", detectorId="12abc34d567e8fa901bc2d34e56789f0"
+        ),
+        ct(
+            "PasswordUpdated",
+            "signin.amazonaws.com",
+            ROOT,
+            eventTime=at("15:45:00"),
+            eventType="AwsConsoleSignIn",
+            sourceIPAddress="192.0.2.88",
+            userAgent="Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+            requestParameters=None,
+            responseElements={"PasswordUpdated": "Success"},
+            eventID=event_id("root-password"),
+        ),
+    ]
+
+
 def write(folder: Path = HISTORY) -> list[Path]:
-    everything = sorted(ordinary_activity() + attacks() + cis_changes(), key=lambda e: e["eventTime"])
+    everything = sorted(ordinary_activity() + attacks() + cis_changes() + takeover(), key=lambda e: e["eventTime"])
     morning = [e for e in everything if e["eventTime"] < at("12:00:00")]
     around_noon = [e for e in everything if at("12:00:00") <= e["eventTime"] < at("14:00:00")]
     afternoon = [e for e in everything if e["eventTime"] >= at("14:00:00")]

@@ -42,7 +42,7 @@ def cis_project(tmp_path: Path) -> Path:
 
 def test_the_sample_in_all_four_formats(capsys):
     result = assert_same_report(capsys, "--stack", "dev", str(SAMPLE))
-    assert result["events"] == 212 and result["transitions"] and result["mails"]
+    assert result["events"] == 218 and result["transitions"] and result["mails"]
 
 
 def test_the_sample_under_the_cis_profile(tmp_path, capsys):

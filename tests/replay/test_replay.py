@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from detections.catalog import ct
+from detections.catalog import BY_ID, ct
 from detections.profiles import resolve_detections
 from replay.__main__ import main
 from replay.core import Replay
@@ -36,6 +36,20 @@ EXPECTED_TRANSITIONS = [
     ("2024-05-01T14:39:00Z", "access-key-changes", "ALARM", "OK"),
     ("2024-05-01T14:42:00Z", "privileged-group-changes", "OK", "ALARM"),
     ("2024-05-01T14:47:00Z", "privileged-group-changes", "ALARM", "OK"),
+    # In alice's session: another user's MFA device, a console password for a new user, a role opened to
+    # an outside account, GuardDuty deleted; then the root password changed (root activity too).
+    ("2024-05-01T15:03:00Z", "mfa-device-removed", "OK", "ALARM"),
+    ("2024-05-01T15:08:00Z", "console-password-for-another-user", "OK", "ALARM"),
+    ("2024-05-01T15:08:00Z", "mfa-device-removed", "ALARM", "OK"),
+    ("2024-05-01T15:13:00Z", "console-password-for-another-user", "ALARM", "OK"),
+    ("2024-05-01T15:21:00Z", "identity-provider-or-role-trust", "OK", "ALARM"),
+    ("2024-05-01T15:26:00Z", "identity-provider-or-role-trust", "ALARM", "OK"),
+    ("2024-05-01T15:31:00Z", "security-services-disabled", "OK", "ALARM"),
+    ("2024-05-01T15:36:00Z", "security-services-disabled", "ALARM", "OK"),
+    ("2024-05-01T15:46:00Z", "root-account-usage", "OK", "ALARM"),
+    ("2024-05-01T15:46:00Z", "root-credentials-changed", "OK", "ALARM"),
+    ("2024-05-01T15:51:00Z", "root-account-usage", "ALARM", "OK"),
+    ("2024-05-01T15:51:00Z", "root-credentials-changed", "ALARM", "OK"),
     ("2024-05-01T16:41:00Z", "console-sign-in-without-mfa", "OK", "ALARM"),
     ("2024-05-01T16:46:00Z", "console-sign-in-without-mfa", "ALARM", "OK"),
 ]
@@ -62,6 +76,9 @@ def test_replay_of_the_sample_gives_the_expected_alarm_transitions(capsys):
     # 6 + 6 in bursts, and 8 four minutes apart (10:20-10:48) that never make 5 within 15 minutes.
     assert matches["failed-console-sign-ins"] == 20
     assert matches["unauthorized-api-calls"] == 3  # below the recommended threshold of 5
+    takeover = [d for d in report["detections"] if BY_ID[d["id"]].sign_in_context]
+    assert len(takeover) == 5
+    assert all((d["matches"], d["alarmsFired"], d["alarmMails"]) == (1, 1, 1) for d in takeover), takeover
 
 
 def test_sample_mails_are_the_notifiers_own_rendering(capsys):
@@ -95,7 +112,7 @@ def test_cis_profile_replays_the_cis_alarms(tmp_path, capsys):
 def test_text_report_lists_matches_transitions_and_mails(capsys):
     assert main(["--stack", "dev", "--max-mails", "1", str(SAMPLE)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Replay for stack dev (profile recommended): 212 events from 4 of 4 files")
+    assert out.startswith("Replay for stack dev (profile recommended): 218 events from 4 of 4 files")
     assert "2024-05-01 10:02 UTC  failed-console-sign-ins" in out and "OK -> ALARM" in out
     assert "Subject: Console sign-in succeeded: IAM user alice in 111122223333" in out
     assert "Sign-in mails the notifier would send (14; 5 digests holding 16 more sign-ins; notifyOn all" in out
@@ -242,7 +259,7 @@ def test_since_and_until_keep_the_events_inside_and_say_how_many_were_left_out(c
     }
     assert all("2024-05-01T10:30:00Z" <= mail["time"] < "2024-05-01T14:30:00Z" for mail in report["mails"])
     matches = {item["id"]: item["matches"] for item in report["detections"]}
-    assert matches["failed-console-sign-ins"] == 11 and report["events"] == 212 and report["outsideWindow"] > 0
+    assert matches["failed-console-sign-ins"] == 11 and report["events"] == 218 and report["outsideWindow"] > 0
     # A time zone offset is honoured: 19:30 in Tokyo is 10:30 UTC.
     assert (
         run_json(capsys, str(SAMPLE), "--since", "2024-05-01T19:30:00+09:00", "--until", "2024-05-01T14:30Z")[1]
