@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from backtest.sql import KINDS, Fields, Path, UnsupportedPattern, json_path, predicate
 from components.backtest_athena import COLUMNS, USER_IDENTITY
-from detections.pattern import CompiledPattern
+from detections.pattern import CompiledPattern, selector_text
 
 SUMMARY_COLUMNS = ("events", "duplicates", "files")
 # Fields the notifier reads from a sign-in, returned for sign-in rows only.
@@ -93,7 +93,7 @@ def _is_leaf(path: Path) -> bool:
 def column_for(path: Path) -> _Column:
     """The table's reading of a selector; UnsupportedPattern when the table has no column for it."""
     head = path[0]
-    shown = "$" + "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
+    shown = selector_text(path)
     if not isinstance(head, str) or head not in COLUMNS:
         raise UnsupportedPattern(f"the CloudTrail table has no column for {shown}")
     column, kind = COLUMNS[head]
@@ -134,6 +134,9 @@ def column_for(path: Path) -> _Column:
 
 
 def field_columns(fields: Fields) -> list[exp.Expression]:
+    if fields.lists:
+        shown = selector_text(fields.lists[0])
+        raise UnsupportedPattern(f"the CloudTrail table cannot read the wildcard selector {shown}; replay on DuckDB")
     columns: list[exp.Expression] = []
     for index, path in enumerate(fields.paths):
         reading = column_for(path)

@@ -11,7 +11,15 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from backtest.duckdb_fields import VALUES, extract_values, field_columns, raw_columns
+from backtest.duckdb_fields import (
+    VALUES,
+    expand_some_values,
+    extract_values,
+    field_columns,
+    list_columns,
+    list_names,
+    raw_columns,
+)
 from backtest.prefilter import condition, prefilter_paths, prefilter_tests
 from backtest.sql import Fields, Path, predicate
 from detections.pattern import CompiledPattern
@@ -84,21 +92,33 @@ def flags_select(
     raw = raw or {}
     fields = Fields()
     predicates = [predicate(compiled, fields) for compiled in patterns]
-    flags = [exp.alias_(exp.func("coalesce", test, exp.false()), f"m{i}") for i, test in enumerate(predicates)]
+    flags = [
+        exp.alias_(exp.func("coalesce", expand_some_values(test), exp.false()), f"m{i}")
+        for i, test in enumerate(predicates)
+    ]
+    lists = list_names(fields)
     documents = [document] if document else []
     document_column = [exp.alias_(exp.column(doc), document)] if document else []
     kept = [*carried, *raw, *documents]
     if not screened:
         # Every record read once for every selector, raw ones included.
         first = _first_read(patterns, raw, None)
-        read = exp.select(*carried, *document_column, exp.alias_(extract_values(exp.column(doc), first), SHORT))
+        read = exp.select(
+            *carried,
+            *document_column,
+            exp.alias_(extract_values(exp.column(doc), first), SHORT),
+            *list_columns(exp.column(doc), fields),
+        )
         raw_texts = [exp.alias_(_text_of(path, SHORT, first.paths), name) for name, path in raw.items()]
         texts = [exp.alias_(_text_of(path, SHORT, first.paths), f"r{index}") for index, path in enumerate(fields.paths)]
-        values = exp.select(*carried, *raw_texts, *documents, *texts).from_(read.from_(source).subquery("extracted"))
+        values = exp.select(*carried, *raw_texts, *documents, *texts, *lists).from_(
+            read.from_(source).subquery("extracted")
+        )
         return _evaluate(values, kept, fields, flags)
     every = exp.alias_(extract_values(exp.column(doc), fields), VALUES)
-    values = exp.select(*carried, *raw, *document_column, every).from_(source).where(exp.column(CANDIDATE))
-    passed = exp.select(*kept, *raw_columns(fields)).from_(values.subquery("extracted"))
+    values = exp.select(*carried, *raw, *document_column, every, *list_columns(exp.column(doc), fields))
+    values = values.from_(source).where(exp.column(CANDIDATE))
+    passed = exp.select(*kept, *raw_columns(fields), *lists).from_(values.subquery("extracted"))
     if candidates_only:
         return _evaluate(passed, kept, fields, flags)
     ruled_out = exp.select(*carried, *raw, *(exp.alias_(exp.null(), name) for name in documents))
@@ -107,17 +127,22 @@ def flags_select(
 
 
 def _evaluate(texts: exp.Select, kept: Sequence[str], fields: Fields, flags: Sequence[exp.Expression]) -> exp.Select:
-    typed = exp.select(*kept, *field_columns(fields)).from_(texts.subquery("texts"))
+    typed = exp.select(*kept, *field_columns(fields), *list_names(fields)).from_(texts.subquery("texts"))
     return exp.select(*kept, *flags).from_(typed.subquery("typed"))
 
 
 def match_events(patterns: Sequence[CompiledPattern], events: Iterable[Any]) -> list[list[bool]]:
     """For each event (decoded JSON), which patterns match it, evaluated by DuckDB. For tests and checks."""
+    return match_texts(patterns, (json.dumps(event) for event in events))
+
+
+def match_texts(patterns: Sequence[CompiledPattern], texts: Iterable[str]) -> list[list[bool]]:
+    """match_events for events given as JSON text, read by DuckDB as written (1e400 stays 1e400)."""
     with TemporaryDirectory() as folder:
         path = FilePath(folder) / "events.jsonl"
         with path.open("w", encoding="utf-8") as handle:
-            for position, event in enumerate(events):
-                handle.write(json.dumps({"position": position, "doc": event}) + "\n")
+            for position, text in enumerate(texts):
+                handle.write(f'{{"position": {position}, "doc": {text}}}\n')
         source = exp.Anonymous(
             this="read_json",
             expressions=[

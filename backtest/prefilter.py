@@ -5,8 +5,8 @@ each value costs more than reading the file, so the engine first reads the few s
 most patterns (eventName, eventSource, errorCode, ...) and tests their JSON text:
 `{ $.eventSource = "iam.amazonaws.com" && ... }` cannot match an event whose eventSource is not the
 text `"iam.amazonaws.com"`. An AND needs only one of its parts; an OR needs one of each of its parts'
-tests. A pattern with no such test on some branch (`!=`, numbers, NOT EXISTS, ...) gives none at all,
-and then every event is evaluated in full.
+tests. A pattern with no such test on some branch (`!=`, numbers, NOT EXISTS, regex, a wildcard
+selector, ...) gives none at all, and then every event is evaluated in full.
 
 The test is only ever a necessary condition: the full predicate still decides. It reads the JSON text
 DuckDB writes for a value, in which a string of printable ASCII other than `"`, `\\` and `/` stands
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from backtest.sql import Path
-from detections.pattern import And, Comparison, CompiledPattern
+from detections.pattern import And, Comparison, CompiledPattern, has_wildcard
 
 # Characters a JSON writer never escapes (printable ASCII without '"', '\\' and '/').
 _PLAIN = frozenset(chr(code) for code in range(0x20, 0x7F)) - {'"', "\\", "/"}
@@ -40,7 +40,7 @@ class TextTest:
 
 
 def _comparison_tests(node: Comparison) -> frozenset[TextTest] | None:
-    if node.op != "=" or node.numeric or not isinstance(node.value, str):
+    if node.op != "=" or node.numeric or node.regex is not None or has_wildcard(node.path):
         return None
     literal = node.value
     core = literal.strip("*")

@@ -12,19 +12,25 @@ extraction layer (`backtest.duckdb_fields`, `backtest.athena`) fills from a Clou
 So the same syntax tree is rendered for every dialect, and a pattern means the same on DuckDB and on
 Athena. The rules mirror detections/pattern.py: a missing field, null, an object or an array matches
 neither `=` nor `!=`; an exact `=` matches strings only; a number in the pattern compares numbers by
-value and strings by the text as written; wildcards and `!=` compare the text of any scalar.
+value and strings by the text as written; wildcards, regex and `!=` compare the text of any scalar.
+
+A selector with a wildcard (`$.a[*]`, `$.*`) reads a list instead: w<i>, every value it selects as
+JSON, and its comparison is `__some_value__(w<i>, condition)`, the condition reading one value through the
+element columns ek, es, en, ex. Each engine's extraction layer expands it (DuckDB: a lambda over the
+list) or refuses it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
-from detections.pattern import And, Comparison, CompiledPattern, Or
+from detections.pattern import And, Comparison, CompiledPattern, Or, Step, Wildcard, has_wildcard
 
-Path = tuple[str | int, ...]
+Path = tuple[Step, ...]
 KINDS = {"string": "s", "number": "n", "true": "t", "false": "f", "null": "z", "object": "o", "array": "a"}
 DIALECTS = ("duckdb", "athena")
 
@@ -39,6 +45,13 @@ class Fields:
 
     paths: list[Path] = field(default_factory=list)
     used: dict[int, set[str]] = field(default_factory=dict)
+    lists: list[Path] = field(default_factory=list)  # selectors with a wildcard: w<i>
+
+    def values(self, path: Path) -> exp.Column:
+        """w<i>: every value the wildcard selector finds, as a list of JSON."""
+        if path not in self.lists:
+            self.lists.append(path)
+        return exp.column(f"w{self.lists.index(path)}")
 
     def column(self, name: str, path: Path) -> exp.Column:
         if path not in self.paths:
@@ -52,6 +65,22 @@ class Fields:
 
     def needs(self, index: int, name: str) -> bool:
         return name in self.used.get(index, ())
+
+
+class _ElementFields(Fields):
+    """The columns of the one value a SomeValue condition looks at: ek, es, en, ex."""
+
+    def column(self, name: str, path: Path) -> exp.Column:
+        return exp.column(f"e{name}")
+
+
+# some_value(list, condition): true when the condition holds for some value of the list. No engine has
+# it: the engine's layer expands it, and an unexpanded one fails to run rather than answer wrongly.
+SOME_VALUE = "__some_value__"
+
+
+def some_value(values: exp.Expression, condition: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=SOME_VALUE, expressions=[values, condition])
 
 
 def _is(kind_column: exp.Expression, kind: str) -> exp.Expression:
@@ -114,8 +143,28 @@ def _all(parts: Sequence[exp.Expression]) -> exp.Expression:
     return kept[0] if len(kept) == 1 else exp.and_(*kept)
 
 
+def _regex_test(text: exp.Expression, node: Comparison) -> exp.Expression:
+    assert node.regex is not None
+    return exp.RegexpLike(this=text, expression=exp.Literal.string(node.regex.sql))
+
+
+def _number(value: float) -> exp.Expression:
+    if math.isinf(value):
+        # The agreed reading of 1e400: infinity, which no SQL number literal writes.
+        return exp.cast(exp.Literal.string("Infinity" if value > 0 else "-Infinity"), exp.DataType.Type.DOUBLE)
+    return exp.cast(exp.Literal.number(repr(value)), exp.DataType.Type.DOUBLE)
+
+
 def _comparison(node: Comparison, fields: Fields) -> exp.Expression:
     path, op = node.path, node.op
+    if has_wildcard(path):
+        values = fields.values(path)
+        if op == "NOT EXISTS":
+            return exp.EQ(
+                this=exp.func("coalesce", exp.ArraySize(this=values), exp.Literal.number(0)),
+                expression=exp.Literal.number(0),
+            )
+        return some_value(values, _comparison(replace(node, path=("value",)), _ElementFields()))
     kind = fields.kind(path)
     if op == "NOT EXISTS":
         return exp.Is(this=kind, expression=exp.Null())
@@ -123,7 +172,7 @@ def _comparison(node: Comparison, fields: Fields) -> exp.Expression:
         return _is(kind, {"IS NULL": "null", "IS TRUE": "true", "IS FALSE": "false"}[op])
     if node.numeric:
         number = fields.column("n", path)
-        target = exp.cast(exp.Literal.number(repr(node.value)), exp.DataType.Type.DOUBLE)
+        target = _number(node.value)
         comparator = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, ">": exp.GT, "<=": exp.LTE, ">=": exp.GTE}[op]
         by_value = _all([_is(kind, "number"), comparator(this=number, expression=target)])
         if op not in ("=", "!="):
@@ -132,11 +181,21 @@ def _comparison(node: Comparison, fields: Fields) -> exp.Expression:
         written = exp.EQ(this=fields.column("s", path), expression=exp.Literal.string(node.text))
         return _any([by_value, _all([_is(kind, "string"), _negate_if(written, op == "!=")])])
 
+    negate = op == "!="
+    if node.regex is not None:
+        search = node.regex.search
+        boolean = [_is(kind, name) for name in ("true", "false") if search(name) != negate]
+        return _any(
+            [
+                _all([_is(kind, "string"), _negate_if(_regex_test(fields.column("s", path), node), negate)]),
+                _all([_is(kind, "number"), _negate_if(_regex_test(fields.column("x", path), node), negate)]),
+                *boolean,
+            ]
+        )
     literal: str = node.value
     if op == "=" and "*" not in literal and literal not in ("true", "false"):
         # The engine's exact match: only a string can equal the literal.
         return _all([_is(kind, "string"), _text_test(fields.column("s", path), literal)])
-    negate = op == "!="
     # Booleans compare as the text "true"/"false": decided here, once, not per event.
     boolean = [_is(kind, name) for name in ("true", "false") if _python_text_test(name, literal) != negate]
     return _any(
@@ -171,7 +230,9 @@ def json_path(path: Path, dialect: str) -> str:
     """A JSONPath the dialect's json_extract understands, keys always quoted."""
     steps = []
     for step in path:
-        if isinstance(step, int):
+        if isinstance(step, Wildcard):
+            steps.append(repr(step))
+        elif isinstance(step, int):
             steps.append(f"[{step}]")
         elif dialect == "duckdb":
             steps.append(f'."{step}"')

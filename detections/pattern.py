@@ -2,11 +2,20 @@
 
 JSON patterns: `{ $.a.b = "x" && ($.c[0] != y* || $.n >= 1.5e3) }`, `IS NULL`, `NOT EXISTS`,
 `IS TRUE`, `IS FALSE`; `&&` binds tighter than `||`; comparisons are case-sensitive; `*` is a
-wildcard at the start and/or end of a value; unquoted values may contain dots
-(`$.eventSource=kms.amazonaws.com`). A selector that is missing, or that lands on an object or
-an array, matches neither `=` nor `!=`.
+wildcard at the start and/or end of a value; `%regex%` values (detections/filter_regex.py, at most
+two per pattern); unquoted values may contain dots (`$.eventSource=kms.amazonaws.com`). A selector
+that is missing, or that lands on an object or an array, matches neither `=` nor `!=`.
 
-Term patterns for plain text: `ERROR`, `"Failed authentication"`, `?ERROR ?WARN`, `ERROR -retry`.
+Selectors: `$.a.b`, `$.a[0]`, bracket notation for a key holding a dot (`$.['cluster.name']`), and
+the wildcards `.*` (every field of an object) and `[*]` (every element of an array), one per selector
+and three per pattern, as AWS allows. A comparison through a wildcard holds when it holds for some
+selected value; `NOT EXISTS` holds when the wildcard selects nothing.
+
+Numbers: a number too large for a double (`1e400`, in the pattern or the event) is read as
+infinity, and its text (for wildcards and regex) is `Infinity` / `-Infinity`.
+
+Term patterns for plain text: `ERROR`, `"Failed authentication"`, `?ERROR ?WARN`, `ERROR -retry`,
+and a whole pattern that is one regex, `%AUTHORIZED%`.
 
 Compile once with `compile_pattern`, then call `matches(event)` on a decoded JSON event (and
 the raw text for term patterns) as often as needed.
@@ -21,7 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from detections.filter_regex import FilterRegex, RegexError, parse_regex
+
 MAX_PATTERN_LENGTH = 1024
+# CloudWatch Logs' quotas for JSON patterns.
+MAX_REGEX_PER_PATTERN = 2
+MAX_WILDCARDS_PER_SELECTOR = 1
+MAX_WILDCARDS_PER_PATTERN = 3
 _MISSING = object()
 
 
@@ -40,12 +55,47 @@ class PatternSyntaxError(ValueError):
 
 
 @dataclass(frozen=True)
+class Wildcard:
+    """A selector step that selects every element of an array (`[*]`) or every field of an object (`.*`)."""
+
+    array: bool
+
+    def __repr__(self) -> str:
+        return "[*]" if self.array else ".*"
+
+
+ANY_ELEMENT = Wildcard(array=True)
+ANY_FIELD = Wildcard(array=False)
+Step = str | int | Wildcard
+
+
+def has_wildcard(path: tuple[Step, ...]) -> bool:
+    return any(isinstance(step, Wildcard) for step in path)
+
+
+def selector_text(path: tuple[Step, ...]) -> str:
+    """The selector as a pattern writes it."""
+    parts = []
+    for step in path:
+        if isinstance(step, Wildcard):
+            parts.append(repr(step))
+        elif isinstance(step, int):
+            parts.append(f"[{step}]")
+        elif _PATH_NAME.fullmatch(step):
+            parts.append(f".{step}")
+        else:
+            parts.append(f".['{step}']")
+    return "$" + "".join(parts)
+
+
+@dataclass(frozen=True)
 class Comparison:
-    path: tuple[str | int, ...]
+    path: tuple[Step, ...]
     op: str  # "=", "!=", "<", ">", "<=", ">=", "IS NULL", "NOT EXISTS", "IS TRUE", "IS FALSE"
-    value: Any = None  # str for text, float for numbers
+    value: Any = None  # str for text (a regex's source for regex), float for numbers
     text: str = ""  # the literal as written (for numbers compared with text)
     numeric: bool = False
+    regex: FilterRegex | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +117,7 @@ _BARE_STOP = set(' \t\r\n(){}&|=!<>"')
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "(", ")", "&&", "||", "op", "selector", "string", "bare", "word", "}", "end"
+    kind: str  # "(", ")", "&&", "||", "op", "selector", "string", "regex", "bare", "word", "}", "end"
     text: str
     position: int
     value: Any = None
@@ -102,6 +152,12 @@ def _tokenize(pattern: str, start: int, end: int) -> list[_Token]:
             path, i_end = _read_selector(pattern, i, end)
             tokens.append(_Token("selector", pattern[i:i_end], i, path))
             i = i_end
+        elif ch == "%":
+            close = pattern.find("%", i + 1, end)
+            if close == -1:
+                raise PatternSyntaxError("a regex value has no closing '%'", pattern, i)
+            tokens.append(_Token("regex", pattern[i : close + 1], i, _regex(pattern, i + 1, close)))
+            i = close + 1
         elif ch in "{}":
             raise PatternSyntaxError(f"unexpected '{ch}'", pattern, i)
         else:
@@ -132,25 +188,55 @@ def _read_quoted(pattern: str, start: int, end: int) -> tuple[str, int]:
     raise PatternSyntaxError("unterminated quoted value", pattern, start)
 
 
-def _read_selector(pattern: str, start: int, end: int) -> tuple[tuple[str | int, ...], int]:
-    path: list[str | int] = []
+def _regex(pattern: str, start: int, end: int) -> FilterRegex:
+    try:
+        return parse_regex(pattern[start:end])
+    except RegexError as error:
+        raise PatternSyntaxError(str(error), pattern, start + error.offset) from None
+
+
+# A key in bracket notation: printable ASCII without quotes or backslash, so every engine's path reads it.
+_BRACKET_KEY = re.compile(r"\['([ !#-&(-\[\]-~]+)'\]")
+
+
+def _read_selector(pattern: str, start: int, end: int) -> tuple[tuple[Step, ...], int]:
+    path: list[Step] = []
     i = start + 1
     while i < end and pattern[i] in ".[":
-        if pattern[i] == ".":
+        if pattern.startswith(".*", i):
+            path.append(ANY_FIELD)
+            i += 2
+        elif pattern[i] == "." and not pattern.startswith(".[", i):
             match = _PATH_NAME.match(pattern, i + 1, end)
             if not match:
                 raise PatternSyntaxError("expected a field name after '.'", pattern, i + 1)
             path.append(match.group())
             i = match.end()
         else:
+            i += pattern[i] == "."
+            if pattern.startswith("[*]", i):
+                path.append(ANY_ELEMENT)
+                i += 3
+                continue
+            key = _BRACKET_KEY.match(pattern, i, end)
+            if key:
+                path.append(key.group(1))
+                i = key.end()
+                continue
             close = pattern.find("]", i, end)
             index_text = pattern[i + 1 : close] if close != -1 else ""
             if close == -1 or not index_text.isdigit():
-                raise PatternSyntaxError("expected an array index such as [0]", pattern, i)
+                raise PatternSyntaxError(
+                    "expected an array index such as [0], [*] or a quoted key such as ['cluster.name']", pattern, i
+                )
             path.append(int(index_text))
             i = close + 1
     if not path:
         raise PatternSyntaxError("a selector needs a field, such as $.eventName", pattern, start)
+    if sum(isinstance(step, Wildcard) for step in path) > MAX_WILDCARDS_PER_SELECTOR:
+        raise PatternSyntaxError(
+            f"a selector may hold {MAX_WILDCARDS_PER_SELECTOR} wildcard (.* or [*]) in CloudWatch Logs", pattern, start
+        )
     return tuple(path), i
 
 
@@ -219,6 +305,11 @@ class _Parser:
             raise self.fail("expected an operator (=, !=, <, >, <=, >=, IS NULL, NOT EXISTS, IS TRUE, IS FALSE)")
         op = self.take().text
         value_token = self.take()
+        if value_token.kind == "regex":
+            if op not in ("=", "!="):
+                raise self.fail(f"'{op}' compares numbers; a regex is compared with '=' or '!='", value_token)
+            regex: FilterRegex = value_token.value
+            return Comparison(selector.value, op, regex.source, value_token.text, False, regex)
         if value_token.kind not in ("string", "bare", "word"):
             raise self.fail("expected a value after the operator", value_token)
         text = value_token.value if value_token.kind == "string" else value_token.text
@@ -251,7 +342,40 @@ def _check_wildcards(pattern: str, token: _Token, text: str) -> None:
 # ---------------------------------------------------------------- evaluation
 
 
-def _getter(path: tuple[str | int, ...]) -> Callable[[dict], Any]:
+def _step(value: Any, step: Step) -> Any:
+    if isinstance(step, str):
+        return value.get(step, _MISSING) if type(value) is dict else _MISSING
+    if type(value) is not list or step >= len(value):  # type: ignore[operator]
+        return _MISSING
+    return value[step]
+
+
+def _all_getter(path: tuple[Step, ...]) -> Callable[[dict], list]:
+    """Every value a selector with a wildcard finds (`.*` an object's fields, `[*]` an array's elements)."""
+    at = next(index for index, step in enumerate(path) if isinstance(step, Wildcard))
+    wildcard: Wildcard = path[at]  # type: ignore[assignment]
+    before, after = _getter(path[:at]) if at else (lambda event: event), path[at + 1 :]
+
+    def get_all(event: dict) -> list:
+        parent = before(event)
+        if wildcard.array:
+            children = parent if type(parent) is list else ()
+        else:
+            children = parent.values() if type(parent) is dict else ()
+        found = []
+        for value in children:
+            for step in after:
+                value = _step(value, step)
+                if value is _MISSING:
+                    break
+            else:
+                found.append(value)
+        return found
+
+    return get_all
+
+
+def _getter(path: tuple[Step, ...]) -> Callable[[dict], Any]:
     if len(path) == 1 and isinstance(path[0], str):
         key = path[0]
         return lambda event: event.get(key, _MISSING)
@@ -291,7 +415,7 @@ def _text_of(value: Any) -> str | None:
     if kind is bool:
         return "true" if value else "false"
     if kind is int or kind is float:
-        return json.dumps(value)
+        return json.dumps(value)  # infinity reads "Infinity", as the SQL engines are told to write it
     return None
 
 
@@ -311,8 +435,13 @@ def _text_matcher(literal: str) -> Callable[[str], bool]:
 
 def _number_of(value: Any) -> float | None:
     kind = type(value)
-    if kind is int or kind is float:
-        return float(value)
+    if kind is float:
+        return value
+    if kind is int:
+        try:
+            return float(value)
+        except OverflowError:  # more digits than a double holds: infinity, as 1e400 reads
+            return math.inf if value > 0 else -math.inf
     return None
 
 
@@ -326,23 +455,22 @@ _NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def _compile_comparison(node: Comparison) -> Callable[[dict], bool]:
-    get = _getter(node.path)
+def _value_test(node: Comparison) -> Callable[[Any], bool]:
+    """The comparison's test of one selected value (_MISSING when the selector found nothing)."""
     op = node.op
     if op == "NOT EXISTS":
-        return lambda event: get(event) is _MISSING
+        return lambda value: value is _MISSING
     if op == "IS NULL":
-        return lambda event: get(event) is None
+        return lambda value: value is None
     if op == "IS TRUE":
-        return lambda event: get(event) is True
+        return lambda value: value is True
     if op == "IS FALSE":
-        return lambda event: get(event) is False
+        return lambda value: value is False
     if node.numeric:
         compare = _NUMERIC_OPS[op]
         target, written = node.value, node.text
 
-        def numeric(event: dict) -> bool:
-            value = get(event)
+        def numeric(value: Any) -> bool:
             number = _number_of(value)
             if number is not None:
                 return not math.isnan(number) and compare(number, target)
@@ -353,24 +481,44 @@ def _compile_comparison(node: Comparison) -> Callable[[dict], bool]:
 
         return numeric
 
+    wanted = op == "="
+    if node.regex is not None:
+        search = node.regex.search
+
+        def regex(value: Any) -> bool:
+            text = value if type(value) is str else _text_of(value)
+            return text is not None and search(text) == wanted
+
+        return regex
     literal = node.value
     if op == "=" and "*" not in literal and literal not in ("true", "false"):
-        # The hot path: an exact string; no other type can equal a str.
-        if len(node.path) == 1 and isinstance(node.path[0], str):
-            key = node.path[0]
-            return lambda event: event.get(key) == literal
-        return lambda event: get(event) == literal
+        return lambda value: value == literal  # only a str can equal a str
     matcher = _text_matcher(literal)
-    wanted = op == "="
 
-    def textual(event: dict) -> bool:
-        value = get(event)
+    def textual(value: Any) -> bool:
         if type(value) is str:
             return matcher(value) == wanted
         text = _text_of(value)
         return text is not None and matcher(text) == wanted
 
     return textual
+
+
+def _compile_comparison(node: Comparison) -> Callable[[dict], bool]:
+    test = _value_test(node)
+    if has_wildcard(node.path):
+        get_all = _all_getter(node.path)
+        if node.op == "NOT EXISTS":
+            return lambda event: not get_all(event)
+        return lambda event: any(map(test, get_all(event)))
+    literal = node.value
+    exact = node.op == "=" and not node.numeric and node.regex is None and "*" not in literal
+    if exact and literal not in ("true", "false") and len(node.path) == 1 and isinstance(node.path[0], str):
+        # The hot path: an exact string on a top-level field.
+        key = node.path[0]
+        return lambda event: event.get(key) == literal
+    get = _getter(node.path)
+    return lambda event: test(get(event))
 
 
 def _compile_node(node) -> Callable[[dict], bool]:
@@ -405,7 +553,8 @@ def _compile_node(node) -> Callable[[dict], bool]:
 def required_event_names(node) -> frozenset[str] | None:
     """The eventName values without which the pattern cannot match; None when unconstrained."""
     if isinstance(node, Comparison):
-        if node.path == ("eventName",) and node.op == "=" and not node.numeric and "*" not in node.value:
+        exact = node.op == "=" and not node.numeric and node.regex is None and "*" not in node.value
+        if node.path == ("eventName",) and exact:
             return frozenset({node.value})
         return None
     found = [required_event_names(part) for part in node.parts]
@@ -474,6 +623,36 @@ class CompiledPattern:
         return self.matches(event, message)
 
 
+def _check_quotas(pattern: str, tokens: list[_Token]) -> None:
+    regexes = [token for token in tokens if token.kind == "regex"]
+    if len(regexes) > MAX_REGEX_PER_PATTERN:
+        raise PatternSyntaxError(
+            f"a JSON pattern may hold {MAX_REGEX_PER_PATTERN} regex values in CloudWatch Logs",
+            pattern,
+            regexes[MAX_REGEX_PER_PATTERN].position,
+        )
+    wildcards = [token for token in tokens if token.kind == "selector" and has_wildcard(token.value)]
+    if len(wildcards) > MAX_WILDCARDS_PER_PATTERN:
+        raise PatternSyntaxError(
+            f"a pattern may hold {MAX_WILDCARDS_PER_PATTERN} wildcard selectors in CloudWatch Logs",
+            pattern,
+            wildcards[MAX_WILDCARDS_PER_PATTERN].position,
+        )
+
+
+def uses_regex(compiled: CompiledPattern) -> bool:
+    """Whether CloudWatch Logs counts the pattern against its five regex patterns per log group."""
+    if compiled.kind == "terms":
+        return not isinstance(compiled.tree, tuple)
+
+    def walk(node) -> bool:
+        if isinstance(node, Comparison):
+            return node.regex is not None
+        return any(walk(part) for part in node.parts)
+
+    return walk(compiled.tree)
+
+
 def compile_pattern(pattern: str) -> CompiledPattern:
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise PatternSyntaxError(
@@ -487,12 +666,18 @@ def compile_pattern(pattern: str) -> CompiledPattern:
         end = pattern.rstrip().rfind("}")
         if end <= start:
             raise PatternSyntaxError("JSON pattern is missing its closing '}'", pattern, len(pattern.rstrip()))
-        tree = _Parser(pattern, _tokenize(pattern, start + 1, end)).parse()
+        tokens = _tokenize(pattern, start + 1, end)
+        _check_quotas(pattern, tokens)
+        tree = _Parser(pattern, tokens).parse()
         return CompiledPattern(pattern, "json", tree, required_event_names(tree), _compile_node(tree))
     if stripped.startswith("["):
         raise PatternSyntaxError(
             "space-delimited patterns ([a, b, ...]) are not supported", pattern, pattern.index("[")
         )
+    if re.fullmatch(r"%[^%]*%", stripped):
+        start = pattern.index("%")
+        search = _regex(pattern, start + 1, start + len(stripped) - 1).search
+        return CompiledPattern(pattern, "terms", search, None, search)
     required, optional, excluded = _parse_terms(pattern)
 
     def terms(message: str) -> bool:

@@ -48,7 +48,10 @@ WORDS = (
     "ünïcode",
     'quote"d',
 )
-NUMBERS = (0, 5, -3, 1.5, 2.0, 1e20, 10**19, 0.1)
+NUMBERS = (0, 5, -3, 1.5, 2.0, 1e20, 10**19, 0.1, float("inf"), 10**400)
+# Regex values within CloudWatch Logs' dialect, and selectors with a wildcard.
+REGEXES = ("%^Con%", "%Fail|Denied%", "%[0-9]%", "%\\.amazonaws\\.com$%", "%u.e%", "%^tru%", "%Inf%", "%^[A-Z]{3,}$%")
+WILDCARD_SELECTORS = ("$.resources[*].ARN", "$.userIdentity.*", "$.*", "$.resources[*]")
 
 
 def _scalar(rng: random.Random) -> Any:
@@ -121,7 +124,9 @@ def _selector(path: tuple) -> str:
 
 
 def _comparison(rng: random.Random) -> str:
-    selector = _selector(rng.choice(PATHS))
+    selector = _selector(rng.choice(PATHS)) if rng.random() < 0.9 else rng.choice(WILDCARD_SELECTORS)
+    if rng.random() < 0.1:
+        return f"{selector} {rng.choice(('=', '!='))} {rng.choice(REGEXES)}"
     roll = rng.random()
     if roll < 0.15:
         return f"{selector} {rng.choice(('IS NULL', 'NOT EXISTS', 'IS TRUE', 'IS FALSE'))}"
@@ -141,4 +146,10 @@ def _expression(rng: random.Random, depth: int) -> str:
 
 def patterns(count: int, seed: int = 11) -> list[str]:
     rng = random.Random(seed)
-    return ["{ " + _expression(rng, 3) + " }" for _ in range(count)]
+    made = []
+    while len(made) < count:
+        pattern = "{ " + _expression(rng, 3) + " }"
+        # CloudWatch Logs' quotas: two regex values and three wildcard selectors per pattern.
+        if pattern.count("%") <= 4 and sum(pattern.count(s) for s in ("[*]", ".*")) <= 3:
+            made.append(pattern)
+    return made

@@ -99,6 +99,34 @@ def test_selectors_the_table_lacks_are_refused_by_name(path):
         column_for(path)
 
 
+def test_regex_values_become_trino_regexp_like():
+    query = backtest_query(
+        [compile_pattern("{ $.eventName = %^Delete[A-Z]% }")],
+        SIGNIN,
+        database="db",
+        table="cloudtrail",
+        accounts=["111122223333"],
+        regions=[],
+        start=date(2024, 5, 1),
+        end=date(2024, 5, 2),
+    )
+    assert "k0 = 's' AND REGEXP_LIKE(s0, '\\ADelete[\\x41-\\x5a]')" in query.sql
+
+
+def test_wildcard_selectors_are_refused_by_name():
+    with pytest.raises(UnsupportedPattern, match=r"wildcard selector \$\.resources\[\*\]\.ARN"):
+        backtest_query(
+            [compile_pattern("{ $.resources[*].ARN = %bucket% }")],
+            SIGNIN,
+            database="db",
+            table="cloudtrail",
+            accounts=["111122223333"],
+            regions=[],
+            start=date(2024, 5, 1),
+            end=date(2024, 5, 2),
+        )
+
+
 def athena_row(event: dict) -> dict[str, str | None]:
     """A sign-in as the Glue table returns it: strings, struct leaves, JSON text in the JSON columns."""
     row: dict[str, str | None] = {}

@@ -18,7 +18,7 @@ def screen_of(pattern: str) -> frozenset[TextTest] | None:
 
 def test_each_generated_pattern_alone_matches_what_the_engine_matches():
     # Alone, each pattern is screened by its own tests, the sharpest it gets.
-    patterns = [pattern for pattern in generated.patterns(150) if screen_of(pattern) is not None]
+    patterns = [pattern for pattern in generated.patterns(200) if screen_of(pattern) is not None]
     assert len(patterns) > 40
     events = generated.events(400, seed=11)
     for pattern in patterns:

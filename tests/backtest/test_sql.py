@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from backtest.duckdb_query import match_events
+from backtest.duckdb_query import match_events, match_texts
 from backtest.sql import Fields, UnsupportedPattern, json_path, predicate
 from detections.catalog import CATALOG, PROFILES
 from detections.pattern import compile_pattern
@@ -14,6 +15,7 @@ from detections.profiles import resolve_detections
 from replay.readers import input_files, read_events
 from replay.sample import generate
 from tests.backtest import generated
+from tests.detections.test_pattern import DOCUMENTED_COMPOUND_EVENT, DOCUMENTED_EVENT, DOCUMENTED_JSON
 
 SAMPLE = Path(generate.__file__).parent / "history"
 
@@ -92,6 +94,62 @@ def test_generated_patterns_over_generated_events_match_what_the_engine_matches(
 def test_edge_cases_agree(pattern, event, expected):
     assert compile_pattern(pattern).matches(event) is expected
     assert match_events([compile_pattern(pattern)], [event]) == [[expected]]
+
+
+@pytest.mark.parametrize(("pattern", "event", "expected"), DOCUMENTED_JSON)
+def test_the_documented_json_examples_match_in_sql_too(pattern, event, expected):
+    assert match_events([compile_pattern(pattern)], [event]) == [[expected]]
+
+
+WILDCARD_AND_REGEX = [
+    "{ $.objectList[*].name = b }",
+    "{ $.objectList[*].id > 1 }",
+    "{ $.arrayKey[*] != value }",
+    "{ $.arrayKey[*] NOT EXISTS }",
+    "{ $.eventType[*] NOT EXISTS }",
+    "{ $.* IS NULL }",
+    "{ $.* = %^[0-9.]+$% }",
+    "{ $.arrayKey.* = value }",
+    "{ $.eventType != %^Update% }",
+    "{ $.flag = %ru% }",
+    "{ $.flag != %ru% }",
+    "{ $.n = %^[0-9]+$% }",
+    "{ $.n = %e% }",
+]
+
+
+@pytest.mark.parametrize("pattern", WILDCARD_AND_REGEX)
+def test_wildcards_and_regex_agree(pattern):
+    events = [
+        DOCUMENTED_EVENT,
+        DOCUMENTED_COMPOUND_EVENT,
+        {"flag": True, "n": 12},
+        {"flag": False, "n": 1.5e30},
+        {"eventType": "Update\nTrail", "arrayKey": []},
+        {"arrayKey": {"a": "value"}, "objectList": "text"},
+    ]
+    compiled = compile_pattern(pattern)
+    assert match_events([compiled], events) == [[compiled.matches(event)] for event in events]
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern", "expected"),
+    [
+        ('{"n": 1e400}', "{ $.n = 1e400 }", True),
+        ('{"n": 1E+400}', "{ $.n >= 1e308 }", True),
+        ('{"n": -1e400}', "{ $.n < -1e308 }", True),
+        ('{"n": 1e400}', "{ $.n = Infinity }", False),  # the string Infinity, not the number
+        ('{"n": 1e400}', "{ $.n = Infinity* }", True),  # the number's text
+        ('{"n": -1e400}', "{ $.n = %^-Infinity$% }", True),
+        ('{"n": 1' + "0" * 400 + "}", "{ $.n > 1e308 }", True),
+        ('{"n": 1' + "0" * 400 + "}", "{ $.n = 1000* }", True),  # an integer's text keeps its digits
+        ('{"n": 1e308}', "{ $.n = 1e400 }", False),
+    ],
+)
+def test_numbers_past_the_largest_double_read_alike(text, pattern, expected):
+    compiled = compile_pattern(pattern)
+    assert compiled.matches(json.loads(text)) is expected
+    assert match_texts([compiled], [text]) == [[expected]]
 
 
 def test_term_patterns_are_refused_by_name():

@@ -233,3 +233,111 @@ def test_quote_refuses_what_would_break_a_pattern():
     for bad in ('a"b', "a\\b", "a\nb"):
         with pytest.raises(ValueError):
             quote(bad)
+
+
+# The JSON log events of "Using filter patterns to match terms in JSON log events" (CloudWatch Logs User Guide).
+DOCUMENTED_EVENT = {
+    "eventType": "UpdateTrail",
+    "sourceIPAddress": "111.111.111.111",
+    "arrayKey": ["value", "another value"],
+    "objectList": [{"name": "a", "id": 1}, {"name": "b", "id": 2}],
+    "SomeObject": None,
+    "cluster.name": "c",
+}
+DOCUMENTED_COMPOUND_EVENT = {
+    "user": {"id": 1, "email": "John.Stiles@example.com"},
+    "users": [{"id": 2, "email": "John.Doe@example.com"}, {"id": 3, "email": "Jane.Doe@example.com"}],
+    "actions": ["GET", "PUT", "DELETE"],
+    "coordinates": [[0, 1, 2], [4, 5, 6], [7, 8, 9]],
+}
+# (pattern, event, matches) as the documentation says.
+DOCUMENTED_JSON = [
+    ('{ $.eventType = "UpdateTrail" }', DOCUMENTED_EVENT, True),
+    ("{ $.sourceIPAddress != 123.123.* }", DOCUMENTED_EVENT, True),
+    ('{ $.arrayKey[0] = "value" }', DOCUMENTED_EVENT, True),
+    ("{ $.eventType = %Trail% }", DOCUMENTED_EVENT, True),
+    ("{ $.arrayKey[*] = %val.{2}% }", DOCUMENTED_EVENT, True),
+    ("{ $.* = %111\\.111\\.111\\.1[0-9]{1,2}% }", DOCUMENTED_EVENT, True),
+    ("{ $.['cluster.name'] = \"c\" }", DOCUMENTED_EVENT, True),
+    ("{ $.SomeObject IS NULL }", DOCUMENTED_EVENT, True),
+    ("{ $.SomeOtherObject NOT EXISTS }", DOCUMENTED_EVENT, True),
+    ('{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }', DOCUMENTED_COMPOUND_EVENT, True),
+    (
+        '{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch" && $.actions[2] = "nonmatch" }',
+        DOCUMENTED_COMPOUND_EVENT,
+        True,
+    ),
+    (
+        '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch") '
+        '&& $.actions[2] = "nonmatch" }',
+        DOCUMENTED_COMPOUND_EVENT,
+        False,
+    ),
+    ('{ ($.user.id = 2 && $.users[0].email = "nonmatch") || $.actions[2] = "GET" }', DOCUMENTED_COMPOUND_EVENT, False),
+]
+
+
+@pytest.mark.parametrize(("pattern", "event", "expected"), DOCUMENTED_JSON)
+def test_the_documented_json_examples(pattern, event, expected):
+    assert compile_pattern(pattern).matches(event) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("{ $.objectList[*].name = b }", True),  # some element
+        ("{ $.objectList[*].id > 2 }", False),
+        ("{ $.arrayKey[*] != value }", True),  # some element differs
+        ("{ $.arrayKey[*] NOT EXISTS }", False),  # NOT EXISTS: the wildcard selects nothing
+        ("{ $.noSuchList[*] NOT EXISTS }", True),
+        ("{ $.eventType[*] = UpdateTrail }", False),  # [*] selects an array's elements only
+        ("{ $.arrayKey.* = value }", False),  # .* selects an object's fields only
+        ("{ $.* = UpdateTrail }", True),
+        ("{ $.* IS NULL }", True),
+        ("{ $.['cluster.name'] = %^c$% }", True),
+        ("{ $['cluster.name'] = c }", True),
+        ("{ $.cluster.name = c }", False),  # without brackets the dot steps into a field
+        ("{ $.eventType != %^Update% }", False),
+        ("{ $.eventType = %trail% }", False),  # case-sensitive
+    ],
+)
+def test_wildcards_bracket_notation_and_regex(pattern, expected):
+    assert compile_pattern(pattern).matches(DOCUMENTED_EVENT) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "event", "expected"),
+    [
+        ("{ $.n = 1e400 }", {"n": float("inf")}, True),  # json reads 1e400 as infinity
+        ("{ $.n > 1e308 }", {"n": 10**400}, True),  # an integer past the largest double is infinity too
+        ("{ $.n < -1e308 }", {"n": -(10**400)}, True),
+        ("{ $.n = 1e400 }", {"n": 1e308}, False),
+        ("{ $.n = Infinity* }", {"n": float("inf")}, True),  # its text
+        ("{ $.n = %^-Inf% }", {"n": float("-inf")}, True),
+        ("{ $.n = %Inf% }", {"n": 10**400}, False),  # an integer's text keeps its digits
+    ],
+)
+def test_numbers_past_the_largest_double_read_as_infinity(pattern, event, expected):
+    assert compile_pattern(pattern).matches(event) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason", "position"),
+    [
+        ("{ $.a = %r1% && $.b = %r2% && $.c = %r3% }", "2 regex values", 36),
+        ("{ $.a[*].b.* = 1 }", "1 wildcard", 2),
+        ("{ $.a[*] = 1 || $.b[*] = 1 || $.c.* = 1 || $.d.* = 1 }", "3 wildcard selectors", 43),
+        ("{ $.a > %x% }", "a regex is compared with '=' or '!='", 8),
+        ("{ $.a = %abc }", "no closing '%'", 8),
+        ("{ $.['a\"b'] = 1 }", "a quoted key", 4),
+    ],
+)
+def test_documented_quotas_and_refusals(pattern, reason, position):
+    with pytest.raises(PatternSyntaxError) as caught:
+        compile_pattern(pattern)
+    assert reason in caught.value.reason
+    assert caught.value.position == position
+
+
+def test_regex_on_the_event_name_is_not_an_exact_name():
+    assert compile_pattern("{ $.eventName = %Login% }").event_names is None
