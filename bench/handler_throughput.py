@@ -9,11 +9,16 @@ be stored or mailed), and first delivery with the 'risky' policy; each prints ev
 event and Queries per sign-in (the history reasons' cost: one Query per principal and per IP of a
 batch, never one per sign-in). moto runs in-process, so the times measure the handler's own work plus
 moto's, not network latency.
+
+Then the history reasons' judgement alone (no AWS: the Queries answer nothing stored) of batches of 100,
+1,000 and 10,000 sign-ins from one IP (a spray of unknown names with people failing and succeeding in
+between): wall and CPU time, and per sign-in, which must stay flat; the goal is under 2 s for 10,000.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import uuid
 from collections import Counter
@@ -23,7 +28,7 @@ import boto3
 from moto import mock_aws
 
 from handlers.formatting import render_body, render_subject
-from handlers.notifier import NotifierConfig, process_batch
+from handlers.notifier import BatchRun, NotifierConfig, process_batch
 from handlers.payload import decode_subscription_event, iter_messages
 from handlers.signin import parse_signin_event
 from tests.handlers.events import subscription_payload
@@ -84,6 +89,51 @@ def measure_pure(payload: dict, size: int) -> None:
     print(f"{'decode+parse+format only':<28} {size / elapsed:>8.0f} events/s  (no AWS calls: the handler's own cost)")
 
 
+JUDGEMENT_GOAL_SECONDS = 2.0
+
+
+def same_ip_batch(size: int) -> list[dict]:
+    """`size` sign-ins from ATTACKER within an hour: unknown names failing, and PEOPLE failing and succeeding."""
+    records = []
+    for index in range(size):
+        event_id = str(uuid.UUID(int=index + 1))
+        second = index * 3600 // size
+        when = f"2024-05-01T10:{second // 60:02}:{second % 60:02}Z"
+        if index % 4:
+            record = unknown_user_failure(event_id, "00:00", ATTACKER)
+        else:
+            record = sign_in(event_id, when, ATTACKER, user=f"user{index % PEOPLE}", failed=index % 8 == 0)
+        record["eventTime"] = when
+        records.append(record)
+    return records
+
+
+class _NothingStored:
+    """The history table's Queries, answering that nothing is stored yet."""
+
+    def by_principal(self, key, since, until):
+        return []
+
+    def by_ip(self, key, since, until):
+        return []
+
+
+def measure_judgement(size: int) -> float:
+    records = [parse_signin_event(raw) for raw in same_ip_batch(size)]
+    config = NotifierConfig(table_name="unused", topic_arn="arn:aws:sns:us-east-1:111122223333:alerts")
+    run = BatchRun(config=config, store=None, history=_NothingStored(), sns=None, owner="bench")
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    started, cpu = time.perf_counter(), time.process_time()
+    judged = run._with_history_reasons(records)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    risky = sum(1 for record in judged if record.history_reasons)
+    print(
+        f"{'judgement, ' + format(size, ',') + ' same-IP':<28} {elapsed:>7.3f} s wall, {cpu:.3f} s CPU, "
+        f"{elapsed / size * 1e6:>6.1f} µs per sign-in; {risky:,} with history reasons; load average {load}"
+    )
+    return elapsed
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
@@ -112,6 +162,13 @@ def main(argv: list[str] | None = None) -> None:
         measure("first delivery, notify all", payload, every, clients, calls, size)
         measure("same batch retried", payload, every, clients, calls, size)
         measure("first delivery, notify risky", payload, risky, clients, calls, size)
+
+    print("sign-in judgement (the history reasons of a whole batch), no AWS")
+    for judged in (100, 1_000):
+        measure_judgement(judged)
+    largest = measure_judgement(10_000)
+    verdict = "met" if largest < JUDGEMENT_GOAL_SECONDS else "NOT met"
+    print(f"goal: 10,000 same-IP sign-ins judged in under {JUDGEMENT_GOAL_SECONDS:.0f} s: {verdict}")
 
 
 if __name__ == "__main__":

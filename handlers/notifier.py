@@ -35,7 +35,7 @@ from handlers.formatting import burst_note, render_body, render_subject
 from handlers.log_lines import NO_COUNTRY, SIGN_IN_LOG_MESSAGE, SKIPPED_LOG_PREFIX, UNMARKED_LOG_PREFIX
 from handlers.notify_policy import NOTIFY_ALL, NOTIFY_POLICIES, wants_mail
 from handlers.payload import decode_subscription_event, iter_messages
-from handlers.risk import MAX_RISK_WINDOW_MINUTES, RiskSettings, Sighting, assess, earlier, short_name, sighting_of
+from handlers.risk import MAX_RISK_WINDOW_MINUTES, RiskJudge, RiskSettings, Sighting, earlier, short_name, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_signin_event
 from handlers.store import (
     LEASE_SECONDS,
@@ -71,6 +71,8 @@ MARK_SENT_ATTEMPTS = 3
 # SNS's refusal of one message for what it holds, not for the topic.
 _MESSAGE_REFUSALS = frozenset({"InvalidParameter", "InvalidParameterValue"})
 LEASE_POLL_SECONDS = 1.0
+# Judging sign-ins looks at the clock this often: a spray's batch is thousands of sign-ins.
+JUDGE_TIME_CHECK_EVERY = 256
 # CloudTrail delivers events minutes after they happen; a record dated far ahead is not real.
 MAX_CLOCK_SKEW = timedelta(days=1)
 # Environment variable -> NotifierConfig field for the risk reasons' settings.
@@ -301,11 +303,26 @@ class BatchRun:
             for key, wanted in principals.items()
         }
         by_ip = self._ip_histories(ips, settings.ip_lookback, sightings)
+        # Every sign-in the Queries found and the batch holds, in time order: each batch sign-in is judged by
+        # the ones before it, in one pass (assess over each whole history would cost n² for a spray).
+        known: dict[str, Sighting] = {}
+        for found in (*by_principal.values(), *by_ip.values()):
+            known.update((s.event_id, s) for s in found)
+        known.update(sightings)
+        judge = RiskJudge(settings)
+        reasons: dict[str, tuple[str, ...]] = {}
+        by_id = {record.event_id: record for record in records}
+        for count, sighting in enumerate(sorted(known.values(), key=lambda s: (s.time, s.event_id))):
+            if count % JUDGE_TIME_CHECK_EVERY == 0:
+                self._need_time("judging", sighting.event_id)
+            record = by_id.get(sighting.event_id)
+            if record is not None:
+                reasons[sighting.event_id] = judge.judge(record, sighting)
+            judge.add(sighting)
         enriched = []
         for record in records:
-            me = sightings[record.event_id]
-            reasons = assess(record, by_principal.get(me.principal_key, ()), by_ip.get(me.ip_key, ()), settings)
-            enriched.append(replace(record, history_reasons=reasons) if reasons else record)
+            found = reasons.get(record.event_id)
+            enriched.append(replace(record, history_reasons=found) if found else record)
         return enriched
 
     def _ip_histories(self, ips: dict[str, list[Sighting]], lookback: timedelta, batch: dict) -> dict:

@@ -4,6 +4,12 @@ Pure functions over "sightings" (the few fields of earlier sign-ins that the rea
 gets sightings from the history table's indexes, replay from the events it has already gone through.
 Only earlier sign-ins count: a sign-in is judged by what was known when it happened, so the handler,
 a retry of the same batch and replay all give it the same reasons.
+
+`assess` judges one sign-in against whole histories, which is plain but costs the history's length per
+sign-in: a batch of n sign-ins from one IP (a spray) costs n². `RiskJudge` gives the same reasons to
+sign-ins fed in time order, keeping per principal and per IP only what the reasons ask (the latest
+success per country, failures in a window, user names failing in a window), so each costs about the
+same however many came before.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -162,7 +169,11 @@ def _new_country(me: Sighting, mine: list[Sighting], settings: RiskSettings) -> 
     if not settings.new_country or not me.country:
         return []
     since = earlier(me.time, timedelta(days=settings.history_days))
-    seen = {s.country for s in mine if s.succeeded and s.country and s.time >= since}
+    return _new_country_reason(me, {s.country for s in mine if s.succeeded and s.country and s.time >= since}, settings)
+
+
+def _new_country_reason(me: Sighting, seen: set[str], settings: RiskSettings) -> list[str]:
+    """`seen`: the countries of the principal's successful sign-ins within history_days."""
     # A principal with no located history has nothing to compare with: that is not "new".
     if not seen or me.country in seen:
         return []
@@ -176,9 +187,13 @@ def _impossible_travel(me: Sighting, mine: list[Sighting], settings: RiskSetting
         return []
     since = earlier(me.time, timedelta(minutes=settings.travel_minutes))
     elsewhere = [s for s in mine if s.succeeded and s.country and s.country != me.country and s.time >= since]
-    if not elsewhere:
+    return _travel_reason(me, max(elsewhere, key=lambda s: (s.time, s.event_id), default=None))
+
+
+def _travel_reason(me: Sighting, latest: Sighting | None) -> list[str]:
+    """`latest`: the principal's latest success from another country within travel_minutes."""
+    if latest is None:
         return []
-    latest = max(elsewhere, key=lambda s: (s.time, s.event_id))
     minutes = int((me.time - latest.time).total_seconds() // 60)
     return [
         f"{IMPOSSIBLE_TRAVEL}: signed in from {country_text(latest.country)} {minutes} minutes earlier, "
@@ -187,12 +202,16 @@ def _impossible_travel(me: Sighting, mine: list[Sighting], settings: RiskSetting
 
 
 def _after_failures(me: Sighting, mine: list[Sighting], from_ip: list[Sighting], settings: RiskSettings) -> list[str]:
-    threshold = settings.failures_before_success
-    if not threshold:
+    if not settings.failures_before_success:
         return []
     since = earlier(me.time, timedelta(minutes=settings.failures_window_minutes))
     by_principal = sum(1 for s in mine if s.failed and s.time >= since)
     by_ip = sum(1 for s in from_ip if s.failed and s.time >= since)
+    return _after_failures_reason(by_principal, by_ip, settings)
+
+
+def _after_failures_reason(by_principal: int, by_ip: int, settings: RiskSettings) -> list[str]:
+    threshold = settings.failures_before_success
     window = settings.failures_window_minutes
     if by_principal >= threshold:
         return [f"{AFTER_FAILURES}: {by_principal} failed sign-ins of this principal in {window} minutes"]
@@ -202,14 +221,120 @@ def _after_failures(me: Sighting, mine: list[Sighting], from_ip: list[Sighting],
 
 
 def _password_spray(me: Sighting, from_ip: list[Sighting], settings: RiskSettings) -> list[str]:
-    threshold = settings.spray_user_names
-    if not threshold:
+    if not settings.spray_user_names:
         return []
     since = earlier(me.time, timedelta(minutes=settings.spray_window_minutes))
     names = {s.user_key for s in from_ip if s.failed and s.time >= since} | {me.user_key}
-    if len(names) < threshold:
+    return _spray_reason(len(names), settings)
+
+
+def _spray_reason(names: int, settings: RiskSettings) -> list[str]:
+    if names < settings.spray_user_names:
         return []
-    return [f"{PASSWORD_SPRAY}: {len(names)} user names failed from this IP in {settings.spray_window_minutes} minutes"]
+    return [f"{PASSWORD_SPRAY}: {names} user names failed from this IP in {settings.spray_window_minutes} minutes"]
+
+
+class _Window:
+    """Sightings of one key in a sliding window ending at the sign-in being judged; times only grow."""
+
+    def __init__(self, span: timedelta) -> None:
+        self.span = span
+        self.items: deque[Sighting] = deque()
+        self.names: Counter[str] = Counter()
+
+    def add(self, sighting: Sighting) -> None:
+        self.items.append(sighting)
+        self.names[sighting.user_key] += 1
+
+    def slide(self, moment: datetime) -> None:
+        since = earlier(moment, self.span)
+        items, names = self.items, self.names
+        while items and items[0].time < since:
+            gone = items.popleft().user_key
+            names[gone] -= 1
+            if not names[gone]:
+                del names[gone]
+
+
+class _Principal:
+    def __init__(self, settings: RiskSettings) -> None:
+        self.latest_success: dict[str, Sighting] = {}  # country -> the latest successful sign-in from it
+        self.failures = _Window(timedelta(minutes=settings.failures_window_minutes))
+
+
+class _Address:
+    def __init__(self, settings: RiskSettings) -> None:
+        self.failures = _Window(timedelta(minutes=settings.failures_window_minutes))
+        self.spray = _Window(timedelta(minutes=settings.spray_window_minutes))
+
+
+class RiskJudge:
+    """`assess` for sign-ins fed in (time, event_id) order: `judge` one, then `add` it (and any stored sighting).
+
+    Judging a sign-in reads only the windows of its principal and IP, slid forward to its time: the
+    cost per sign-in does not grow with the sign-ins before it (a spray of 10,000 from one IP included).
+    """
+
+    def __init__(self, settings: RiskSettings) -> None:
+        self.settings = settings
+        self.principals: dict[str, _Principal] = {}
+        self.addresses: dict[str, _Address] = {}
+
+    def add(self, sighting: Sighting) -> None:
+        """A sign-in that later ones look back on; fed after every sign-in that comes before it."""
+        if sighting.principal_key:
+            principal = self.principals.get(sighting.principal_key)
+            if principal is None:
+                principal = self.principals[sighting.principal_key] = _Principal(self.settings)
+            if sighting.succeeded and sighting.country:
+                principal.latest_success[sighting.country] = sighting
+            if sighting.failed:
+                principal.failures.add(sighting)
+        if sighting.ip_key and sighting.failed:  # an IP's reasons count only its failures
+            address = self.addresses.get(sighting.ip_key)
+            if address is None:
+                address = self.addresses[sighting.ip_key] = _Address(self.settings)
+            address.failures.add(sighting)
+            address.spray.add(sighting)
+
+    def judge(self, record: SignInRecord, me: Sighting | None = None) -> tuple[str, ...]:
+        """The history reasons for `record` from what was added before it (as assess over those would say)."""
+        if not record.is_attempt:
+            return ()
+        me = me or sighting_of(record)
+        settings = self.settings
+        principal = self.principals.get(me.principal_key) if me.principal_key else None
+        address = self.addresses.get(me.ip_key) if me.ip_key else None
+        reasons: list[str] = []
+        if me.succeeded:
+            if principal is not None and me.country:
+                if settings.new_country:
+                    since = earlier(me.time, timedelta(days=settings.history_days))
+                    seen = {c for c, s in principal.latest_success.items() if s.time >= since}
+                    reasons += _new_country_reason(me, seen, settings)
+                if settings.travel_minutes:
+                    since = earlier(me.time, timedelta(minutes=settings.travel_minutes))
+                    elsewhere = [s for c, s in principal.latest_success.items() if c != me.country and s.time >= since]
+                    reasons += _travel_reason(me, max(elsewhere, key=lambda s: (s.time, s.event_id), default=None))
+            if settings.failures_before_success:
+                by_principal = by_ip = 0
+                if principal is not None:
+                    principal.failures.slide(me.time)
+                    by_principal = len(principal.failures.items)
+                if address is not None:
+                    address.failures.slide(me.time)
+                    by_ip = len(address.failures.items)
+                reasons += _after_failures_reason(by_principal, by_ip, settings)
+        elif me.failed and settings.spray_user_names:
+            names = 0
+            if address is not None:
+                address.spray.slide(me.time)
+                names = len(address.spray.names)
+                names += me.user_key not in address.spray.names
+            else:
+                names = 1
+            reasons += _spray_reason(names, settings)
+        return tuple(reasons)
 
 
 def earlier(moment: datetime, span: timedelta) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +19,7 @@ from handlers.digest import digest_body, digest_subject
 from handlers.flood import DEFAULT_BURST_LIMIT
 from handlers.formatting import burst_note, render_body, render_subject
 from handlers.notify_policy import wants_mail
-from handlers.risk import RiskSettings, Sighting, assess, earlier, sighting_of
+from handlers.risk import RiskJudge, RiskSettings, sighting_of
 from handlers.signin import MalformedRecord, SignInRecord, parse_event_time, parse_signin_event
 from handlers.signin_events import subscription_filter_pattern
 from replay.flood import FloodControl
@@ -81,49 +80,6 @@ class ReplayResult:
     # the stack has no outlier alarm, else its floor and the floor alarm's state changes.
     outlier_floor: int | None = None
     outlier_floor_transitions: list[StateChange] = field(default_factory=list)
-
-
-class _Timeline:
-    """Sightings in time order; `since` returns the recent ones without scanning the old ones."""
-
-    def __init__(self) -> None:
-        self.times: list[datetime] = []
-        self.sightings: list[Sighting] = []
-
-    def add(self, sighting: Sighting) -> None:
-        self.times.append(sighting.time)
-        self.sightings.append(sighting)
-
-    def since(self, moment: datetime) -> list[Sighting]:
-        return self.sightings[bisect.bisect_left(self.times, moment) :]
-
-
-class _PrincipalHistory:
-    """One principal's sign-ins, read back in time linear in what the reasons need, not in the history.
-
-    Only "new country" looks back the whole signInHistoryDays, and it needs only which countries the
-    principal signed in from successfully since then: the latest such sign-in of each country says it.
-    The other reasons look back minutes and get every sign-in of that span.
-    """
-
-    def __init__(self) -> None:
-        self.timeline = _Timeline()
-        self.latest_success: dict[str, Sighting] = {}  # country -> the latest successful sign-in from it
-
-    def add(self, sighting: Sighting) -> None:
-        self.timeline.add(sighting)
-        if sighting.succeeded and sighting.country:
-            self.latest_success[sighting.country] = sighting
-
-    def history(self, moment: datetime, recent: timedelta, lookback: timedelta | None) -> list[Sighting]:
-        """Every sign-in of the last `recent`, and each country's latest success within `lookback`."""
-        if lookback is None:
-            return []
-        start = earlier(moment, recent)
-        found = self.timeline.since(start)
-        oldest = earlier(moment, lookback)
-        found += [s for s in self.latest_success.values() if oldest <= s.time < start]
-        return found
 
 
 class Replay:
@@ -261,34 +217,14 @@ class Replay:
 
     def _mail_all(self) -> None:
         """Judge each sign-in by the ones before it, as the notifier does with its history table."""
-        by_principal: dict[str, _PrincipalHistory] = {}
-        by_ip: dict[str, _Timeline] = {}
+        judge = RiskJudge(self.risk)
         flood = None
         if self.mail_quiet_minutes:
             flood = FloodControl(timedelta(minutes=self.mail_quiet_minutes), self.mail_burst_limit)
-        lookback, ip_lookback = self.risk.principal_lookback, self.risk.ip_lookback or timedelta(0)
-        recent = self.risk.principal_recent_lookback or timedelta(0)
         for record in sorted(self._sign_ins, key=lambda r: (r.event_time, r.event_id)):
             me = sighting_of(record)
-            mine = by_principal.setdefault(me.principal_key, _PrincipalHistory()) if me.principal_key else None
-            from_ip = by_ip.setdefault(me.ip_key, _Timeline()) if me.ip_key else None
-            # Only the histories a reason reads (as in the notifier): a principal's for a successful
-            # sign-in, an IP's for one that succeeded after failures or failed in a spray.
-            reasons = ()
-            if record.is_attempt:
-                by_ip_wanted = (me.succeeded and self.risk.failures_before_success) or (
-                    me.failed and self.risk.spray_user_names
-                )
-                reasons = assess(
-                    record,
-                    mine.history(me.time, recent, lookback) if mine is not None and me.succeeded else (),
-                    from_ip.since(earlier(me.time, ip_lookback)) if from_ip is not None and by_ip_wanted else (),
-                    self.risk,
-                )
-            if mine is not None:
-                mine.add(me)
-            if from_ip is not None and me.failed:
-                from_ip.add(me)  # an IP's reasons count only its failures
+            reasons = judge.judge(record, me)
+            judge.add(me)
             if self.window.since is not None and record.event_time < self.window.since:
                 continue  # history only
             if reasons:

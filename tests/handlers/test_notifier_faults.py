@@ -273,3 +273,26 @@ def test_the_control_message_payload_still_decodes():
     payload = subscription_payload(["CWL CONTROL MESSAGE"], "CONTROL_MESSAGE")
     assert decode_subscription_event(payload).is_control_message
     assert json.loads(gzip.decompress(base64.b64decode(payload["awslogs"]["data"])))["messageType"]
+
+
+# 12. A spray's batch is judged in one pass, and the clock is read while judging, before anything is stored.
+def test_time_running_out_while_judging_a_spray_stops_before_anything_is_stored(aws):
+    spray = []
+    for index in range(600):
+        raw = event("unknown_user_failure", eventID=f"spray-{index:04d}", sourceIPAddress="203.0.113.9")
+        raw["eventTime"] = f"2024-05-01T10:{index // 60:02d}:{index % 60:02d}Z"
+        spray.append(raw)
+    calls = {"count": 0}
+
+    def remaining_ms():
+        calls["count"] += 1  # the IP's history Query, then judging's first look at the clock
+        return 15 * 60 * 1000 if calls["count"] <= 2 else MIN_REMAINING_MS - 1
+
+    with pytest.raises(OutOfTime, match="stopping before judging"):
+        run(aws, spray, remaining_ms=remaining_ms)
+    assert aws.item_count() == 0
+
+    retry = run(aws, spray)
+    assert retry.stored == 600
+    reasons = [reason["S"] for reason in aws.item("spray-0599")["riskReasons"]["L"]]
+    assert "password spray: 600 user names failed from this IP in 60 minutes" in reasons

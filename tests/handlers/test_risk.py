@@ -11,6 +11,7 @@ from handlers.risk import (
     IMPOSSIBLE_TRAVEL,
     NEW_COUNTRY,
     PASSWORD_SPRAY,
+    RiskJudge,
     RiskSettings,
     assess,
     ip_key,
@@ -167,3 +168,78 @@ def test_principal_keys_are_bounded_for_the_index():
     raw["userIdentity"]["arn"] = "arn:aws:sts::111122223333:assumed-role/dev/" + "é" * 1000
     key = principal_key(parse_signin_event(raw))
     assert key.startswith("sha256:") and len(key) == 71
+
+
+def _mixed_sign_ins(seed: int, count: int) -> list:
+    """Sign-ins of a few people from three countries, minutes to days apart, and sprays from one address."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    chooser = random.Random(seed)
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    moment = start
+    records = []
+    for index in range(count):
+        moment += timedelta(seconds=chooser.choice([0, 1, 30, 60, 300, 2400, 3600 * 30]))
+        when = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if chooser.random() < 0.3:
+            raw = unknown_user_failure(f"e{index:04d}", "00:00", chooser.choice([USA, "203.0.113.9"]))
+            raw["eventTime"] = when
+        else:
+            raw = sign_in(
+                f"e{index:04d}",
+                when,
+                chooser.choice([JAPAN, GERMANY, USA, GERMANY_V6, "example.com"]),
+                user=chooser.choice(["alice", "bob", "carol"]),
+                failed=chooser.random() < 0.4,
+            )
+        records.append(parse_signin_event(raw))
+    chooser.shuffle(records)  # the judge sorts nothing: the caller feeds it in time order
+    return sorted(records, key=lambda record: (record.event_time, record.event_id))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        RiskSettings(),
+        RiskSettings(failures_before_success=2, spray_user_names=3, failures_window_minutes=5),
+        RiskSettings(history_days=2, travel_minutes=0, spray_window_minutes=1),
+        RiskSettings(failures_before_success=0, travel_minutes=30, spray_user_names=0),
+        RiskSettings(new_country=False, spray_user_names=1),
+    ],
+)
+def test_the_judge_gives_every_sign_in_the_reasons_assess_gives_with_every_earlier_sign_in(settings):
+    judge = RiskJudge(settings)
+    earlier, reasons_seen = [], set()
+    for record in _mixed_sign_ins(5, 600):
+        me = sighting_of(record)
+        expected = assess(record, earlier, earlier, settings)
+        assert judge.judge(record, me) == expected, record.event_id
+        reasons_seen.update(short_name(reason) for reason in expected)
+        judge.add(me)
+        earlier.append(me)
+    # The history must have decided something, or the comparison proves nothing.
+    assert len(reasons_seen) >= 2
+
+
+def test_a_spray_of_ten_thousand_from_one_address_is_judged_in_one_pass():
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    judge, settings = RiskJudge(DEFAULTS), DEFAULTS
+    sprayed = []
+    for index in range(10_000):
+        when = (start + timedelta(seconds=index)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        raw = unknown_user_failure(f"s{index:05d}", "00:00", USA)
+        raw["eventTime"] = when
+        record = parse_signin_event(raw)
+        me = sighting_of(record)
+        sprayed.append(judge.judge(record, me))
+        judge.add(me)
+    # Hidden user names each count as a name of their own: the fifth failure from the address is a spray.
+    assert sprayed[3] == ()
+    assert short_name(sprayed[4][0]) == PASSWORD_SPRAY
+    window = settings.spray_window_minutes
+    assert sprayed[-1] == (f"{PASSWORD_SPRAY}: 3601 user names failed from this IP in {window} minutes",)
+    # The window holds only the last hour, not every failure since the first.
+    assert len(judge.addresses[ip_key(USA)].spray.items) == 3601

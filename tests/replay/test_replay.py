@@ -385,59 +385,6 @@ def test_the_outlier_alarm_is_not_simulated_but_its_floor_is_and_the_report_says
     assert "outlierAlarm" not in report
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        {},
-        {"history_days": 2, "travel_minutes": 0},
-        {"failures_before_success": 0, "travel_minutes": 30},
-        {"new_country": False},
-        {"travel_minutes": 0, "failures_before_success": 0},
-    ],
-)
-def test_a_principals_short_history_gives_the_reasons_its_whole_history_gives(settings):
-    """Replay reads back the recent sign-ins and the latest success per country, not every sign-in since."""
-    import random
-    from datetime import UTC, datetime, timedelta
-
-    from handlers.risk import RiskSettings, assess, sighting_of
-    from handlers.signin import parse_signin_event
-    from replay.core import _PrincipalHistory
-    from tests.handlers.signins import GERMANY, JAPAN, USA, sign_in
-
-    risk = RiskSettings(**settings)
-    chooser = random.Random(7)
-    start = datetime(2024, 5, 1, tzinfo=UTC)
-    moments = sorted(start + timedelta(minutes=chooser.choice([0, 1, 5, 40, 300, 3000, 6000])) * i for i in range(60))
-    records = []
-    for index, moment in enumerate(moments):
-        raw = sign_in(
-            f"e{index:03d}",
-            moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            chooser.choice([JAPAN, GERMANY, USA, "example.com"]),
-            user=chooser.choice(["alice", "bob"]),
-            failed=chooser.random() < 0.4,
-        )
-        records.append(parse_signin_event(raw))
-    histories: dict[str, _PrincipalHistory] = {}
-    everything: dict[str, list] = {}
-    reasons_seen = set()
-    for record in records:
-        me = sighting_of(record)
-        recent = risk.principal_recent_lookback or timedelta(0)
-        short = histories.setdefault(me.principal_key, _PrincipalHistory()).history(
-            me.time, recent, risk.principal_lookback
-        )
-        whole = everything.setdefault(me.principal_key, [])
-        expected = assess(record, whole, (), risk)
-        assert assess(record, short, (), risk) == expected, record.event_id
-        reasons_seen.update(reason.split(":")[0] for reason in expected)
-        histories[me.principal_key].add(me)
-        whole.append(me)
-    # The history must have decided something, or the comparison proves nothing.
-    assert reasons_seen - {"password spray"}
-
-
 def test_replay_judges_each_sign_in_as_assess_does_with_every_earlier_sign_in():
     """Whatever replay leaves out of the histories it hands to assess must not change a single reason."""
     import random
