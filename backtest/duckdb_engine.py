@@ -37,10 +37,32 @@ _SNIFF_BYTES = 1 << 16
 _CONTAINERS = ("Records", "Events", "events")
 # CloudTrail delivers files of a few MB; the cap only bounds one record document in memory.
 _MAX_DOCUMENT_BYTES = 1 << 28
+_MIN_DOCUMENT_BYTES = 1 << 20
+
+
+def _object_bytes(paths: Sequence[Path]) -> int:
+    """A maximum_object_size that holds the largest of `paths` whole: DuckDB reserves about twice it per
+    reading thread, so the 256 MB cap itself would cost more memory than everything else."""
+    largest = 0
+    for path in paths:
+        size = path.stat().st_size
+        if _is_gzip(path):
+            with path.open("rb") as handle:
+                handle.seek(-4, 2)
+                size = max(size, int.from_bytes(handle.read(4), "little"))  # gzip's ISIZE: the unpacked size
+        largest = max(largest, size)
+    bound = _MIN_DOCUMENT_BYTES
+    while bound <= largest and bound < _MAX_DOCUMENT_BYTES:
+        bound *= 2
+    return bound
 
 
 class EngineRefused(RuntimeError):
     """DuckDB refused the input and no single file explains it."""
+
+
+class MemoryLimitError(ValueError):
+    """--memory-limit is not a size DuckDB understands."""
 
 
 @dataclass
@@ -115,9 +137,10 @@ def _file_list(paths: Sequence[Path]) -> str:
 class DuckDBReplay:
     """Fill a Replay from files, with the detection work done by DuckDB."""
 
-    def __init__(self, replay: Replay, *, threads: int | None = None) -> None:
+    def __init__(self, replay: Replay, *, threads: int | None = None, memory_limit: str | None = None) -> None:
         self.replay = replay
         self.threads = threads
+        self.memory_limit = memory_limit
         patterns = [item.compiled for item in replay.detections]
         self.signin = len(patterns)
         self.patterns = [*patterns, compile_pattern(subscription_filter_pattern())]
@@ -134,12 +157,17 @@ class DuckDBReplay:
                 inputs.lines.append(index)
             else:
                 inputs.python.append(index)
-        with TemporaryDirectory() as folder, duckdb.connect(config=self._config()) as connection:
+        with TemporaryDirectory() as folder, self._connect(Path(folder)) as connection:
             connection.execute("SET enable_progress_bar = false")
             while True:
                 read_problems, read_ok = self._read_in_python(files, inputs.python, Path(folder))
                 try:
                     odd = self._evaluate(connection, files, inputs, Path(folder))
+                except duckdb.OutOfMemoryException as error:
+                    raise EngineRefused(
+                        f"DuckDB needs more memory than it may use ({str(error).splitlines()[0]}); "
+                        "raise --memory-limit or replay fewer files at once"
+                    ) from error
                 except duckdb.Error as error:
                     odd = self._unreadable(connection, files, inputs, Path(folder))
                     if not odd:
@@ -159,11 +187,20 @@ class DuckDBReplay:
         duckdb_files = len(files) - len(inputs.python)
         return duckdb_files + sum(read_ok.values())
 
-    def _config(self) -> dict:
-        config: dict = {"preserve_insertion_order": True}
+    def _connect(self, folder: Path):
+        config: dict = {"preserve_insertion_order": True, "temp_directory": str(folder / "spill")}
         if self.threads:
             config["threads"] = self.threads
-        return config
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
+        try:
+            return duckdb.connect(config=config)
+        except duckdb.Error as error:
+            if self.memory_limit:
+                raise MemoryLimitError(
+                    f"--memory-limit {self.memory_limit!r} is not a size such as 400MB or 2GB"
+                ) from error
+            raise
 
     # ------------------------------------------------------------------ sources
 
@@ -202,21 +239,21 @@ class DuckDBReplay:
                       FROM read_json({_file_list(listed)}, columns={{'Records': 'JSON[]'}},
                                      format='unstructured', filename=true,
                                      compression={_quote("gzip" if gzipped else "auto_detect")},
-                                     maximum_object_size={_MAX_DOCUMENT_BYTES}))"""
+                                     maximum_object_size={_object_bytes(listed)}))"""
             )
         for index in inputs.lines:
             parts.append(
                 f"""SELECT {index} AS file, row_number() OVER () - 1 AS position, json AS doc,
                        false AS document_end, false AS odd_file
                 FROM read_ndjson_objects({_quote(str(files[index]))}, compression={_compression(files[index])},
-                                         maximum_object_size={_MAX_DOCUMENT_BYTES})"""
+                                         maximum_object_size={_object_bytes([files[index]])})"""
             )
         if python:
             parts.append(
                 f"""SELECT file, position, doc, false AS document_end, false AS odd_file
             FROM read_json({_quote(str(folder / "python.jsonl"))}, format='newline_delimited',
                            columns={{'file': 'INTEGER', 'position': 'BIGINT', 'doc': 'JSON'}},
-                           maximum_object_size={_MAX_DOCUMENT_BYTES})"""
+                           maximum_object_size={_object_bytes([folder / "python.jsonl"])})"""
             )
         return "\nUNION ALL\n".join(f"({part})" for part in parts)
 
@@ -350,6 +387,8 @@ class DuckDBReplay:
             replay.record(event, positions, signin)
 
 
-def replay_files(replay: Replay, files: Sequence[Path], report, *, threads: int | None = None) -> int:
+def replay_files(
+    replay: Replay, files: Sequence[Path], report, *, threads: int | None = None, memory_limit: str | None = None
+) -> int:
     """Replay `files` into `replay` on DuckDB; return how many files were read."""
-    return DuckDBReplay(replay, threads=threads).run(files, report)
+    return DuckDBReplay(replay, threads=threads, memory_limit=memory_limit).run(files, report)

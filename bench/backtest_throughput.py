@@ -1,7 +1,11 @@
 """Python replay against DuckDB replay on the same 1,000,000 events in CloudTrail's S3 layout.
 
     python -m bench.backtest_throughput [--events 1000000] [--per-file 1000] [--stack dev] [--sign-ins 1]
-                                        [--rounds 1]
+                                        [--rounds 1] [--generator project|realistic] [--memory-limit SIZE]
+
+--generator realistic writes bench.realistic_trail's history instead (data events, two accounts, three
+Regions, 5-minute files, errors, service events, sign-in bursts, duplicates): what a real trail holds,
+where the project's own mix flatters the engines. --memory-limit is passed to DuckDB.
 
 Writes the synthetic events of bench.replay_throughput as gzipped `{"Records": [...]}` files (one
 folder per hour, as CloudTrail delivers them), then runs `python -m replay --format json` once per
@@ -27,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import realistic_trail
 from bench.replay_throughput import MIX, synthetic_lines
 
 ENGINES = ("python", "duckdb")
@@ -49,7 +54,7 @@ def write_history(folder: Path, events: int, per_file: int, sign_ins: int = MIX[
     return files
 
 
-def child(engine: str, stack: str, folder: str, output: str) -> None:
+def child(engine: str, stack: str, folder: str, output: str, memory_limit: str | None = None) -> None:
     """Run one engine in this process; print its seconds, shared seconds and peak memory as JSON."""
     from replay.__main__ import main
     from replay.core import Replay
@@ -69,7 +74,8 @@ def child(engine: str, stack: str, folder: str, output: str) -> None:
     with open(output, "w", encoding="utf-8") as handle:
         saved, sys.stdout = sys.stdout, handle
         try:
-            code = main(["--stack", stack, "--engine", engine, "--format", "json", folder])
+            limit = ["--memory-limit", memory_limit] if memory_limit and engine == "duckdb" else []
+            code = main(["--stack", stack, "--engine", engine, "--format", "json", *limit, folder])
         finally:
             sys.stdout = saved
     seconds = time.perf_counter() - started
@@ -120,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="runs of each engine, alternating (default 1)",
     )
+    parser.add_argument("--generator", choices=("project", "realistic"), default="project")
+    parser.add_argument("--memory-limit", metavar="SIZE", help="DuckDB's memory limit, such as 400MB")
     parser.add_argument(
         "--child",
         nargs=3,
@@ -128,17 +136,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     options = parser.parse_args(argv)
     if options.child:
-        child(options.child[0], options.stack, options.child[1], options.child[2])
+        child(options.child[0], options.stack, options.child[1], options.child[2], options.memory_limit)
         return 0
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "history"
         started = time.perf_counter()
-        files = write_history(folder, options.events, options.per_file, options.sign_ins)
+        if options.generator == "realistic":
+            files = realistic_trail.write_history(folder, options.events)
+        else:
+            files = write_history(folder, options.events, options.per_file, options.sign_ins)
         size = sum(path.stat().st_size for path in folder.rglob("*.gz"))
         print(
-            f"wrote {options.events:,} events in {files:,} gzipped CloudTrail files ({size / 1e6:,.0f} MB) "
-            f"in {time.perf_counter() - started:.1f} s; {os.cpu_count()} cores"
+            f"wrote {options.events:,} events ({options.generator} generator) in {files:,} gzipped CloudTrail "
+            f"files ({size / 1e6:,.0f} MB) in {time.perf_counter() - started:.1f} s; {os.cpu_count()} cores"
         )
         figures: dict[str, dict] = {}
         outputs = {}
@@ -146,14 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             for engine in ENGINES:
                 output = Path(scratch) / f"{engine}.json"
                 load = load_average()
-                command = [
-                    "-m",
-                    "bench.backtest_throughput",
-                    "--stack",
-                    options.stack,
-                    "--child",
-                    engine,
-                ]
+                command = ["-m", "bench.backtest_throughput", "--stack", options.stack, "--child", engine]
+                if options.memory_limit:
+                    command += ["--memory-limit", options.memory_limit]
                 run = subprocess.run(
                     [sys.executable, *command, str(folder), str(output)],
                     check=True,

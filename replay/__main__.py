@@ -18,7 +18,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backtest.duckdb_engine import EngineRefused, replay_files
+from backtest.duckdb_engine import EngineRefused, MemoryLimitError, replay_files
 from components.settings import SettingsError, load_settings
 from detections.catalog import CATALOG
 from detections.profiles import EnabledDetection
@@ -120,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         default="python",
         help="python: the pattern engine, one core; duckdb: the same detections as SQL on every core",
     )
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="duckdb: the memory DuckDB may use, such as 400MB (default: DuckDB's own, 80%% of RAM); "
+        "beyond it DuckDB spills to a temporary folder",
+    )
     parser.add_argument("--since", type=_time, help="replay events at or after this time (ISO 8601; UTC by default)")
     parser.add_argument("--until", type=_time, help="replay events before this time (ISO 8601; UTC by default)")
     parser.add_argument(
@@ -160,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     replay = stack_replay(settings, detections, window=window, report=problems.append)
     if options.engine == "duckdb":
         try:
-            files_read = replay_files(replay, files, problems.append)
-        except EngineRefused as error:
+            files_read = replay_files(replay, files, problems.append, memory_limit=options.memory_limit)
+        except (EngineRefused, MemoryLimitError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
     else:

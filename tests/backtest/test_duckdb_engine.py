@@ -203,3 +203,12 @@ def test_without_a_prefilter_every_record_is_evaluated_to_the_same_report(capsys
     monkeypatch.setattr("backtest.duckdb_engine.screen_select", lambda *args, **kwargs: None)
     result = assert_same_report(capsys, str(SAMPLE), str(SAMPLE / "cis-changes.jsonl"))
     assert result["duplicatesSkipped"] == 7 and result["mails"]
+
+
+def test_a_memory_limit_is_honoured_and_a_report_within_it_is_the_same(capsys):
+    python = report(capsys, "python", "--format", "json", str(SAMPLE))
+    assert report(capsys, "duckdb", "--format", "json", "--memory-limit", "200MB", str(SAMPLE)) == python
+    code, out, err = report(capsys, "duckdb", "--memory-limit", "20MB", str(SAMPLE))
+    assert (code, out) == (1, "") and "needs more memory than it may use" in err and "--memory-limit" in err
+    code, out, err = report(capsys, "duckdb", "--memory-limit", "lots", str(SAMPLE))
+    assert (code, out) == (1, "") and "--memory-limit 'lots' is not a size" in err

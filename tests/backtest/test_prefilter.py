@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import random
+import tempfile
+from pathlib import Path
 
-from backtest.duckdb_query import match_events
+import duckdb
+import pytest
+from sqlglot import exp
+
+from backtest.duckdb_query import match_events, screen_select
 from backtest.prefilter import TextTest, prefilter_tests, required_tests
+from bench import realistic_trail
 from detections.catalog import PROFILES
 from detections.pattern import compile_pattern
 from detections.profiles import resolve_detections
@@ -47,7 +55,7 @@ def test_screened_edge_cases_agree(pattern, event, expected):
 def test_tests_read_the_json_text_of_a_value():
     assert screen_of('{ $.eventName = "ConsoleLogin" }') == {TextTest(("eventName",), '"ConsoleLogin"', True)}
     assert screen_of("{ $.errorCode = *Denied }") == {TextTest(("errorCode",), "Denied", False)}
-    # An AND needs one part: the one reading fewest selectors; an OR needs every branch.
+    # An AND needs one part: the one admitting fewest events; an OR needs every branch.
     both = screen_of('{ $.a = "x" && ($.b = "y" || $.c = "z") }')
     assert both == {TextTest(("a",), '"x"', True)}
     assert screen_of('{ $.a = "x" || $.b = "y" }') == {TextTest(("a",), '"x"', True), TextTest(("b",), '"y"', True)}
@@ -76,3 +84,45 @@ def test_every_catalog_profile_is_screened(profile):
     tests = prefilter_tests([item.compiled for item in resolve_detections(profile)])
     assert tests is not None
     assert len({test.path for test in tests}) <= 5  # a short first read
+
+
+def screened(patterns, events) -> list[bool]:
+    """DuckDB's screen of each event: whether it is kept as a candidate for the full evaluation."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "events.jsonl"
+        path.write_text("".join(json.dumps({"position": i, "doc": e}) + "\n" for i, e in enumerate(events)))
+        source = f"read_json('{path}', columns={{'position': 'INTEGER', 'doc': 'JSON'}}, format='newline_delimited')"
+        screen = screen_select(exp.to_table("source_rows"), "doc", ["position"], patterns)
+        assert screen is not None
+        with duckdb.connect() as connection:
+            query = (
+                f"WITH source_rows AS (SELECT * FROM {source}) SELECT position, candidate FROM ({screen.sql('duckdb')})"
+            )
+            return [candidate for _, candidate in sorted(connection.execute(query).fetchall())]
+
+
+def test_the_screen_never_drops_an_event_a_pattern_matches():
+    """Property: for generated patterns alone and together, every event a pattern matches is a candidate."""
+    rng = random.Random(13)
+    patterns = [compile_pattern(p) for p in generated.patterns(200, seed=17) if screen_of(p) is not None]
+    events = generated.events(400, seed=19) + [json.loads(line) for line in realistic_trail.lines(600, seed=3)]
+    groups = [[pattern] for pattern in patterns[:40]] + [rng.sample(patterns, 8) for _ in range(12)]
+    checked = 0
+    for group in groups:
+        candidates = screened(group, events)
+        for event, candidate in zip(events, candidates, strict=True):
+            if any(pattern.matches(event) for pattern in group):
+                assert candidate, f"{[p.source for p in group]} dropped {event}"
+                checked += 1
+    assert checked > 500  # the property was tested on many matches, not a few
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_catalog_screens_on_event_names_and_error_codes_not_on_event_sources(profile):
+    # On a real trail S3, KMS and STS data events make most of the volume: screening the S3 or KMS
+    # detections on their event source would keep most of the trail.
+    tests = prefilter_tests([item.compiled for item in resolve_detections(profile)])
+    assert ("eventSource",) not in {test.path for test in tests}
+    events = [json.loads(line) for line in realistic_trail.lines(3000, seed=5)]
+    candidates = screened([item.compiled for item in resolve_detections(profile)], events)
+    assert sum(candidates) < 0.1 * len(events)
