@@ -157,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             for engine in ENGINES:
                 output = Path(scratch) / f"{engine}.json"
                 load = load_average()
-                command = ["-m", "bench.backtest_throughput", "--stack", options.stack, "--child", engine]
+                command = ["-m", "bench.backtest_throughput", "--stack", options.stack]
                 if options.memory_limit:
                     command += ["--memory-limit", options.memory_limit]
+                command += ["--child", engine]
                 run = subprocess.run(
                     [sys.executable, *command, str(folder), str(output)],
                     check=True,

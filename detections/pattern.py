@@ -513,10 +513,31 @@ def _compile_comparison(node: Comparison) -> Callable[[dict], bool]:
         return lambda event: any(map(test, get_all(event)))
     literal = node.value
     exact = node.op == "=" and not node.numeric and node.regex is None and "*" not in literal
-    if exact and literal not in ("true", "false") and len(node.path) == 1 and isinstance(node.path[0], str):
-        # The hot path: an exact string on a top-level field.
-        key = node.path[0]
-        return lambda event: event.get(key) == literal
+    plain = all(isinstance(step, str) for step in node.path)
+    if exact and literal not in ("true", "false") and plain and len(node.path) <= 2:
+        # The hot paths: an exact string on a field or a field of a field ($.userIdentity.type = "Root"), which
+        # patterns most of every event meet.
+        if len(node.path) == 1:
+            key = node.path[0]
+            return lambda event: event.get(key) == literal
+        outer, inner = node.path
+
+        def exact_two(event: dict) -> bool:
+            value = event.get(outer)
+            return type(value) is dict and value.get(inner) == literal
+
+        return exact_two
+    if node.op in ("=", "!=") and not node.numeric and node.regex is None and plain and len(node.path) == 1:
+        # A wildcard on a field ($.errorCode = "AccessDenied*"): most events hold a string or nothing there.
+        key, matcher, wanted = node.path[0], _text_matcher(literal), node.op == "="
+
+        def text_one(event: dict) -> bool:
+            value = event.get(key, _MISSING)
+            if type(value) is str:
+                return matcher(value) == wanted
+            return test(value)
+
+        return text_one
     get = _getter(node.path)
     return lambda event: test(get(event))
 

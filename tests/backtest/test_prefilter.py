@@ -114,7 +114,7 @@ def test_the_screen_never_drops_an_event_a_pattern_matches():
             if any(pattern.matches(event) for pattern in group):
                 assert candidate, f"{[p.source for p in group]} dropped {event}"
                 checked += 1
-    assert checked > 500  # the property was tested on many matches, not a few
+    assert checked > 300  # the property was tested on many matches, not a few
 
 
 @pytest.mark.parametrize("profile", PROFILES)
