@@ -10,25 +10,10 @@ import yaml
 
 from offline import api_check
 from offline.api_inputs import API
-from offline.plan import main, plan_all
-from offline.stack_config import PROJECT_DIR, example_stack_files, load_stack_config
+from offline.plan import main
+from offline.stack_config import PROJECT_DIR, load_stack_config
 
 DECODED_TEAMS_CHANNEL = "19:b6ef35dc342d56ba5654e6fc6d25a071@thread.tacv2"
-
-
-@pytest.fixture(scope="module")
-def planned():
-    """Every stack file's plan: the team's own and the examples."""
-    return plan_all()
-
-
-@pytest.fixture(scope="module")
-def plans(planned):
-    """The examples' plans by name: their values are what the assertions below know."""
-    examples = {p.stack: p for p in planned if p.example}
-    assert set(examples) == {f.name for f in example_stack_files()} and examples
-    assert not [p.error for p in examples.values() if p.error]
-    return {stack: p.run for stack, p in examples.items()}
 
 
 def _with_input(run, type_token: str, key: str, value):

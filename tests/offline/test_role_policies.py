@@ -9,25 +9,9 @@ import pytest
 
 from offline import role_policies
 from offline.engine import ResourceRecord
-from offline.plan import main, plan_all
+from offline.plan import main
 from offline.resource_access import ACCESS, INVOKES
-from offline.stack_config import example_stack_files
 from tests.offline import iam_lint
-
-
-@pytest.fixture(scope="module")
-def planned():
-    """Every stack file's plan: the team's own and the examples."""
-    return plan_all()
-
-
-@pytest.fixture(scope="module")
-def plans(planned):
-    """The examples' plans by name: their values are what the assertions below know."""
-    examples = {p.stack: p for p in planned if p.example}
-    assert set(examples) == {f.name for f in example_stack_files()} and examples
-    assert not [p.error for p in examples.values() if p.error]
-    return {stack: p.run for stack, p in examples.items()}
 
 
 def _policies(run, build):
