@@ -254,11 +254,7 @@ def main(argv: list[str] | None = None, *, session_factory: Callable[[], Any] | 
         print(f"error: {error}", file=sys.stderr)
         return 1
     except Exception as error:
-        problem = cli.aws_problem(error)
-        if problem is None:
-            raise
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
+        return cli.fail_on_aws_problem(error)
     if "DataScannedInBytes" in statistics:
         print(f"scanned: {describe_cost(statistics['DataScannedInBytes'], files)}", file=sys.stderr)
     replay = stack_replay(settings)

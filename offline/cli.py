@@ -67,5 +67,15 @@ def aws_problem(error: BaseException) -> str | None:
     return text
 
 
+def fail_on_aws_problem(error: Exception) -> int:
+    """Print the one line naming what to fix for a failed AWS call and give exit status 1; anything that
+    is not about AWS is raised again, traceback and all."""
+    problem = aws_problem(error)
+    if problem is None:
+        raise error
+    print(f"error: {problem}", file=sys.stderr)
+    return 1
+
+
 def _from_botocore(error: BaseException) -> bool:
     return any(cls.__module__.split(".")[0] in ("botocore", "boto3") for cls in type(error).__mro__)

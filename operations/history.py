@@ -216,11 +216,7 @@ def main(
         dynamodb = (client or _boto3_client)(region)
         rows = [row(item) for item in query(dynamodb, table, index, key, since, until, args.limit)]
     except Exception as error:
-        problem = cli.aws_problem(error)
-        if problem is None:
-            raise
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
+        return cli.fail_on_aws_problem(error)
     if args.format == "json":
         document = {"table": table, "index": index, "key": key, "since": iso_time(since), "until": iso_time(until)}
         print(json.dumps({**document, "signIns": rows}, indent=2, sort_keys=True))

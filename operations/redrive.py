@@ -190,11 +190,7 @@ def main(argv: Sequence[str] | None = None, clients: Any = None) -> int:
     try:
         kept = _redrive(urls, regions, clients or boto3_client, args)
     except Exception as error:
-        problem = cli.aws_problem(error)
-        if problem is None:
-            raise
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
+        return cli.fail_on_aws_problem(error)
     return 1 if kept else 0
 
 

@@ -228,11 +228,7 @@ def main(
     try:
         steps = _run_steps(args, outputs, client or boto3_client, now)
     except Exception as error:
-        problem = cli.aws_problem(error)
-        if problem is None:
-            raise
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
+        return cli.fail_on_aws_problem(error)
     for step in steps:
         print(step.line())
     failed = sum(1 for step in steps if not step.ok)
