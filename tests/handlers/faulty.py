@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
@@ -88,3 +89,25 @@ class Atomic:
                 return real(**kwargs)
 
         return call
+
+
+def all_at_once(work: Callable, arguments: Sequence) -> tuple[list, list[BaseException]]:
+    """Run work on every argument in a thread of its own, all released together, as concurrent invocations
+    are: what they returned, and what they raised (which the caller asserts is nothing)."""
+    barrier = threading.Barrier(len(arguments))
+    results: list = []
+    errors: list[BaseException] = []
+
+    def run(argument):
+        barrier.wait()
+        try:
+            results.append(work(argument))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors

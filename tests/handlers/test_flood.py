@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from handlers.notifier import process_batch, send_digests
 from tests.handlers.events import event, subscription_payload
-from tests.handlers.faulty import Atomic
+from tests.handlers.faulty import Atomic, all_at_once
 
 T0 = datetime(2024, 5, 31, 23, 0, tzinfo=UTC)
 IPS = ("193.99.144.80", "1.0.16.1", "8.8.8.8")
@@ -148,38 +147,14 @@ def test_concurrent_invocations_open_one_window_and_send_one_digest(aws):
     burst = failures(80, spacing=3)
     batches = [burst[i : i + 10] for i in range(0, 80, 10)]
     clock = last_time(burst) + timedelta(minutes=1)
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(batches))
-
-    def invoke(batch):
-        try:
-            barrier.wait()
-            # Each invocation in its own container: nothing known in advance.
-            deliver(aws, batch, clock, known={})
-        except BaseException as error:  # surfaced by the assertion below
-            errors.append(error)
-
-    threads = [threading.Thread(target=invoke, args=(batch,)) for batch in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # Each invocation in its own container: nothing known in advance.
+    _, errors = all_at_once(lambda batch: deliver(aws, batch, clock, known={}), batches)
     assert errors == []
     assert aws.item_count() == 80
     assert len(aws.mails()) == 1
 
-    sent: list[int] = []
-    flush_barrier = threading.Barrier(4)
-
-    def flush():
-        flush_barrier.wait()
-        sent.append(digests(aws, last_time(burst) + timedelta(minutes=11)))
-
-    flushers = [threading.Thread(target=flush) for _ in range(4)]
-    for thread in flushers:
-        thread.start()
-    for thread in flushers:
-        thread.join()
+    sent, errors = all_at_once(lambda _: digests(aws, last_time(burst) + timedelta(minutes=11)), range(4))
+    assert errors == []
     assert sum(sent) == 1
     (digest,) = aws.mails()
     assert "Count:       79" in digest["Message"]

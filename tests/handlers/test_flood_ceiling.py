@@ -8,7 +8,6 @@ mail of their own; the rest go into the account's digest, which says how many, f
 from __future__ import annotations
 
 import itertools
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from botocore.exceptions import ClientError
 from handlers.flood import DEFAULT_BURST_LIMIT
 from handlers.notifier import ConfigurationError, NotifierConfig, process_batch, send_digests
 from tests.handlers.events import event, subscription_payload
-from tests.handlers.faulty import Atomic, Faulty, client_error
+from tests.handlers.faulty import Atomic, Faulty, all_at_once, client_error
 
 T0 = datetime(2024, 5, 31, 23, 0, tzinfo=UTC)
 PREFIXES = (1, 8, 193, 45)
@@ -293,21 +292,8 @@ def test_concurrent_invocations_take_each_slot_once_and_lose_no_sign_in(aws):
     burst = hidden(160, spacing=1)
     batches = [burst[i : i + 10] for i in range(0, 160, 10)]
     clock = last_time(burst) + timedelta(minutes=1)
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(batches))
-
-    def invoke(batch):
-        try:
-            barrier.wait()
-            deliver(aws, batch, clock, known={})  # each invocation in its own container
-        except BaseException as error:  # surfaced by the assertion below
-            errors.append(error)
-
-    threads = [threading.Thread(target=invoke, args=(batch,)) for batch in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # Each invocation in its own container.
+    _, errors = all_at_once(lambda batch: deliver(aws, batch, clock, known={}), batches)
     assert errors == []
     assert aws.item_count() == 160
     mails = aws.mails()
@@ -317,18 +303,8 @@ def test_concurrent_invocations_take_each_slot_once_and_lose_no_sign_in(aws):
     mailed_ids = {mail["Message"].split("Event ID:", 1)[1].split()[0] for mail in mails}
     assert set(slots) == mailed_ids
 
-    sent: list[int] = []
-    flush_barrier = threading.Barrier(4)
-
-    def flush():
-        flush_barrier.wait()
-        sent.append(digests(aws, clock + timedelta(minutes=11)))
-
-    flushers = [threading.Thread(target=flush) for _ in range(4)]
-    for thread in flushers:
-        thread.start()
-    for thread in flushers:
-        thread.join()
+    sent, errors = all_at_once(lambda _: digests(aws, clock + timedelta(minutes=11)), range(4))
+    assert errors == []
     listed = sum(count_in(mail["Message"]) for mail in aws.mails())
     # Every sign-in is in exactly one mail: its own, or one digest.
     assert listed + DEFAULT_BURST_LIMIT == 160

@@ -9,7 +9,6 @@ import base64
 import gzip
 import json
 import logging
-import threading
 from datetime import timedelta
 
 import pytest
@@ -23,7 +22,17 @@ from handlers.payload import MAX_DECODED_BYTES, PayloadError, decode_subscriptio
 from handlers.signin import parse_signin_event
 from handlers.store import LEASE_SECONDS, REDELIVERY_DAYS
 from tests.handlers.events import event, subscription_payload
-from tests.handlers.faulty import Atomic, Clock, Faulty, client_error, mail_event_id, mailed_ids, process, run
+from tests.handlers.faulty import (
+    Atomic,
+    Clock,
+    Faulty,
+    all_at_once,
+    client_error,
+    mail_event_id,
+    mailed_ids,
+    process,
+    run,
+)
 from tests.handlers.lambda_logs import counted_by_health_filter
 from tests.handlers.moto_aws import HANDLED_AT
 
@@ -82,23 +91,10 @@ def test_a_lasting_mark_sent_failure_is_logged_not_retried(aws, caplog):
 def test_concurrent_invocations_of_one_batch_mail_each_sign_in_once(aws):
     batch = [event("iam_user_mfa_failure", eventID=f"c-{index}") for index in range(40)]
 
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
     def invoke(owner):
-        barrier.wait()
-        try:
-            results.append(
-                process(aws, subscription_payload(batch), Atomic(aws.dynamodb), Atomic(aws.sns), owner=owner)
-            )
-        except Exception as error:  # surfaced by the assertion below
-            errors.append(error)
+        return process(aws, subscription_payload(batch), Atomic(aws.dynamodb), Atomic(aws.sns), owner=owner)
 
-    threads = [threading.Thread(target=invoke, args=(f"invocation-{n}",)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, errors = all_at_once(invoke, [f"invocation-{n}" for n in range(2)])
 
     assert errors == []
     assert sum(result.mailed for result in results) == 40

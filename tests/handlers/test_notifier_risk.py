@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from botocore.exceptions import ClientError
 
 from handlers.notifier import ConfigurationError, NotifierConfig, process_batch
 from handlers.store import FAILURE_INDEX, IP_INDEX, PRINCIPAL_INDEX
 from tests.handlers.events import subscription_payload
-from tests.handlers.faulty import Atomic, Faulty, client_error
+from tests.handlers.faulty import Atomic, Faulty, all_at_once, client_error
 from tests.handlers.signins import GERMANY, GERMANY_V6, JAPAN, USA, sign_in, unknown_user_failure
 
 
@@ -149,23 +147,12 @@ def test_concurrent_invocations_of_one_batch_store_and_mail_each_sign_in_once_wi
         sign_in("berlin", "10:40", GERMANY_V6),
     ]
 
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
     def invoke(owner):
-        barrier.wait()
-        try:
-            payload = subscription_payload(batch)
-            dynamodb, sns = Atomic(aws.dynamodb), Atomic(aws.sns)
-            results.append(process_batch(payload, aws.config(), dynamodb, sns, clock=_handled, owner=owner))
-        except Exception as error:  # surfaced by the assertion below
-            errors.append(error)
+        payload = subscription_payload(batch)
+        dynamodb, sns = Atomic(aws.dynamodb), Atomic(aws.sns)
+        return process_batch(payload, aws.config(), dynamodb, sns, clock=_handled, owner=owner)
 
-    threads = [threading.Thread(target=invoke, args=(f"invocation-{n}",)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results, errors = all_at_once(invoke, [f"invocation-{n}" for n in range(2)])
 
     assert errors == []
     assert sum(result.stored for result in results) == len(batch)
