@@ -535,7 +535,7 @@ def _compile_comparison(node: Comparison) -> Callable[[dict], bool]:
             value = event.get(key, _MISSING)
             if type(value) is str:
                 return matcher(value) == wanted
-            return test(value)
+            return value is not _MISSING and test(value)  # a missing field matches neither = nor !=
 
         return text_one
     get = _getter(node.path)
@@ -550,6 +550,9 @@ def _compile_node(node) -> Callable[[dict], bool]:
         if len(parts) == 2:
             first, second = parts
             return lambda event: first(event) and second(event)
+        if len(parts) == 3:
+            first, second, third = parts
+            return lambda event: first(event) and second(event) and third(event)
 
         def all_of(event: dict) -> bool:
             for part in parts:  # noqa: SIM110 - a plain loop beats all() over a generator on this hot path
@@ -587,6 +590,20 @@ def required_event_names(node) -> frozenset[str] | None:
     if any(names is None for names in found):
         return None
     return frozenset().union(*found)
+
+
+def required_keys(node) -> frozenset[str]:
+    """Top-level keys an event must hold for the pattern to match (a selector that finds nothing matches no
+    comparison but NOT EXISTS)."""
+    if isinstance(node, Comparison):
+        path = node.path
+        if node.op == "NOT EXISTS" or not path or not isinstance(path[0], str) or has_wildcard(path):
+            return frozenset()
+        return frozenset({path[0]})
+    found = [required_keys(part) for part in node.parts]
+    if isinstance(node, And):
+        return frozenset().union(*found)
+    return frozenset.intersection(*found)
 
 
 # ---------------------------------------------------------------- term patterns

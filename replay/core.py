@@ -13,7 +13,7 @@ from components.outlier_alarm import DETECTION_ID as OUTLIER_DETECTION
 from components.outlier_alarm import OUTLIER_PERIOD
 from detections.alarm_sim import AlarmSimulator, StateChange
 from detections.catalog import AlarmSpec
-from detections.pattern import compile_pattern
+from detections.pattern import compile_pattern, required_keys
 from detections.profiles import EnabledDetection
 from handlers.digest import digest_body, digest_subject
 from handlers.flood import DEFAULT_BURST_LIMIT
@@ -26,6 +26,12 @@ from replay.flood import FloodControl
 from replay.readers import Problem
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Keys CloudTrail writes on every event: no use as a gate (below).
+_EVERY_EVENT = frozenset(
+    {"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress"}
+    | {"userAgent", "requestParameters", "responseElements", "requestID", "eventID", "eventType"}
+    | {"recipientAccountId", "readOnly", "managementEvent", "eventCategory"}
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,8 @@ class Replay:
         # few patterns that could possibly match it.
         self._by_name: dict[str, list[tuple[int, Callable]]] = {}
         self._unconstrained: list[tuple[int, Callable]] = []
+        # Patterns with no event name but a key most events lack ($.errorCode = ...): met only by events with it.
+        self._gated: dict[str, list[tuple[int, Callable]]] = {}
         for position, item in enumerate(self.detections):
             self._index(position, item.compiled)
         signin = compile_pattern(subscription_filter_pattern())
@@ -136,10 +144,15 @@ class Replay:
     def _index(self, position: int, compiled) -> None:
         entry = (position, compiled.evaluate if compiled.kind == "json" else compiled.matches)
         if compiled.event_names is None:
-            self._unconstrained.append(entry)
+            gates = sorted(required_keys(compiled.tree) - _EVERY_EVENT) if compiled.kind == "json" else []
+            if gates:
+                self._gated.setdefault(gates[0], []).append(entry)
+            else:
+                self._unconstrained.append(entry)
         else:
             for name in compiled.event_names:
                 self._by_name.setdefault(name, []).append(entry)
+        self._gated_lists = tuple(self._gated.items())
 
     def feed(self, event: dict[str, Any]) -> None:
         event_id = event.get("eventID")
@@ -163,6 +176,11 @@ class Replay:
         for position, test in self._unconstrained:
             if test(event):
                 matched = [*(matched or ()), position]
+        for key, gated in self._gated_lists:
+            if key in event:
+                for position, test in gated:
+                    if test(event):
+                        matched = [*(matched or ()), position]
         signin = name in self._signin_names and self._signin_test(event)
         if matched or signin:
             self.record(event, matched or (), signin)

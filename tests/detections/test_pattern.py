@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from detections.pattern import MAX_PATTERN_LENGTH, PatternSyntaxError, compile_pattern, quote
+from detections.pattern import MAX_PATTERN_LENGTH, PatternSyntaxError, compile_pattern, quote, required_keys
+from tests.backtest import generated
 
 EVENT = {
     "eventName": "ConsoleLogin",
@@ -341,3 +342,23 @@ def test_documented_quotas_and_refusals(pattern, reason, position):
 
 def test_regex_on_the_event_name_is_not_an_exact_name():
     assert compile_pattern("{ $.eventName = %Login% }").event_names is None
+
+
+def test_a_pattern_never_matches_an_event_without_a_key_it_requires():
+    """Replay meets a pattern such as { $.errorCode = ... } only on events holding the key: never a match lost."""
+    assert required_keys(compile_pattern('{ ($.errorCode = "x*" || $.errorCode = "y") && $.a.b != 1 }').tree) == {
+        "errorCode",
+        "a",
+    }
+    assert required_keys(compile_pattern('{ $.a = "x" || $.b = "y" }').tree) == set()
+    assert required_keys(compile_pattern("{ $.a NOT EXISTS && $.*.c = 1 }").tree) == set()
+    events = generated.events(300, seed=23)
+    checked = 0
+    for pattern in generated.patterns(150, seed=29):
+        compiled = compile_pattern(pattern)
+        keys = required_keys(compiled.tree)
+        for event in events:
+            if keys and compiled.matches(event):
+                assert keys <= event.keys(), (pattern, event)
+                checked += 1
+    assert checked > 200  # many matches of patterns with required keys were checked
