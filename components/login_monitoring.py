@@ -1,6 +1,8 @@
-"""LoginMonitoring: everything one account/region stack needs, as one component."""
+"""LoginMonitoring: everything one account/region stack needs, as one component.
 
-from __future__ import annotations
+The class annotations are the outputs of the package's schema (plugin/provider.py describes them); they
+stay evaluated (no `from __future__ import annotations`) for the schema analyzer to read.
+"""
 
 import pulumi
 
@@ -33,6 +35,7 @@ def notifier_log_group_prefix(name: str = DEFAULT_NAME) -> str:
 
 class LoginMonitoring(pulumi.ComponentResource):
     log_group_name: pulumi.Output[str]
+    trail_arn: pulumi.Output[str] | None
     alert_topic_arn: pulumi.Output[str]
     failed_sign_in_alarm_arn: pulumi.Output[str] | None
     detection_alarm_arns: dict[str, pulumi.Output[str]]
@@ -41,14 +44,17 @@ class LoginMonitoring(pulumi.ComponentResource):
     sign_in_table_name: pulumi.Output[str]
     failed_events_queue_url: pulumi.Output[str]
     alarm_mailer_failed_events_queue_url: pulumi.Output[str]
-    health_topic_arn: pulumi.Output[str]
     forwarder_failed_events_queue_url: pulumi.Output[str] | None
-    trail_arn: pulumi.Output[str] | None
-    backtest: BacktestAthena | None
+    health_topic_arn: pulumi.Output[str]
     hub_link_arn: pulumi.Output[str] | None
     top_source_ip_alarm_arn: pulumi.Output[str] | None
-    dashboard_name: pulumi.Output[str] | None
     outlier_alarm_arn: pulumi.Output[str] | None
+    dashboard_name: pulumi.Output[str] | None
+    backtest_workgroup: pulumi.Output[str] | None
+    backtest_database: pulumi.Output[str] | None
+    backtest_table: pulumi.Output[str] | None
+    backtest_results_bucket: pulumi.Output[str] | None
+    backtest_trail_bucket: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: LoginMonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("loginmonitoring:index:LoginMonitoring", name, None, opts)
@@ -80,7 +86,7 @@ class LoginMonitoring(pulumi.ComponentResource):
                 opts=child,
             )
             log_group_name, log_group_arn, self.trail_arn = trail.log_group_name, trail.log_group_arn, trail.trail_arn
-            self.backtest = (
+            backtest = (
                 BacktestAthena(
                     f"{name}-backtest",
                     BacktestAthenaArgs(
@@ -99,7 +105,7 @@ class LoginMonitoring(pulumi.ComponentResource):
             log_group_name = pulumi.Output.from_input(args.existing_log_group_name)
             log_group_arn = ctx.log_group_arn(args.existing_log_group_name)
             self.trail_arn = None
-            self.backtest = None
+            backtest = None
 
         # The outlier alarm watches the failed sign-in detection's metric: without that detection, none.
         outlier = args.outlier_alarm and any(item.id == OUTLIER_DETECTION for item in args.detections)
@@ -311,6 +317,11 @@ class LoginMonitoring(pulumi.ComponentResource):
         self.failed_events_queue_url = notifier.failed_events_queue_url
         self.alarm_mailer_failed_events_queue_url = alarm_mailer.failed_events_queue_url
         self.health_topic_arn = health_topic.topic_arn
+        self.backtest_workgroup = backtest.workgroup_name if backtest else None
+        self.backtest_database = backtest.database_name if backtest else None
+        self.backtest_table = backtest.table_name if backtest else None
+        self.backtest_results_bucket = backtest.results_bucket_name if backtest else None
+        self.backtest_trail_bucket = backtest.trail_bucket_name if backtest else None
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Input]:
@@ -334,13 +345,13 @@ class LoginMonitoring(pulumi.ComponentResource):
             "dashboardName": self.dashboard_name,
             **(
                 {
-                    "backtestWorkgroup": self.backtest.workgroup_name,
-                    "backtestDatabase": self.backtest.database_name,
-                    "backtestTable": self.backtest.table_name,
-                    "backtestResultsBucket": self.backtest.results_bucket_name,
-                    "backtestTrailBucket": self.backtest.trail_bucket_name,
+                    "backtestWorkgroup": self.backtest_workgroup,
+                    "backtestDatabase": self.backtest_database,
+                    "backtestTable": self.backtest_table,
+                    "backtestResultsBucket": self.backtest_results_bucket,
+                    "backtestTrailBucket": self.backtest_trail_bucket,
                 }
-                if self.backtest
+                if self.backtest_workgroup is not None
                 else {}
             ),
         }

@@ -83,6 +83,17 @@ def full_key(key: str) -> str:
     return key if ":" in key else f"{CONFIG_NAMESPACE}:{key}"
 
 
+class Problem(tuple):
+    """(config key, message); for one item of a list setting, `position` is that item's index in the list."""
+
+    position: int | None
+
+    def __new__(cls, key: str, message: str, position: int | None = None) -> Problem:
+        problem = super().__new__(cls, (key, message))
+        problem.position = position
+        return problem
+
+
 class SettingsError(pulumi.RunError):
     """One or more stack config values are wrong; each problem names its key."""
 
@@ -90,6 +101,15 @@ class SettingsError(pulumi.RunError):
         self.problems = problems
         lines = "\n".join(f"  {full_key(key)}: {message}" for key, message in problems)
         super().__init__(f"invalid stack configuration:\n{lines}")
+
+    def input_problems(self) -> list[tuple[str, str]]:
+        """(property path, message) as a program passing the args names them: alertEmails[1], tags."""
+        paths = []
+        for problem in self.problems:
+            key, message = problem
+            position = getattr(problem, "position", None)
+            paths.append((key if position is None else f"{key}[{position}]", message))
+        return paths
 
 
 @dataclass(frozen=True)
@@ -156,7 +176,8 @@ class LoginMonitoringArgs:
     teams_tenant_id: str = ""
     teams_team_id: str = ""
     teams_channel_id: str = ""
-    alert_webhook_url: str = ""
+    # A program using the package may pass a secret Output.
+    alert_webhook_url: str | pulumi.Output[str] = ""
 
     @property
     def slack_channel(self) -> SlackChannel | None:
@@ -211,7 +232,8 @@ def _check(args: LoginMonitoringArgs):
         args.teams_tenant_id,
         args.teams_team_id,
         args.teams_channel_id,
-        args.alert_webhook_url,
+        # A program may pass the URL as a secret Output; SNS checks that one when it subscribes.
+        args.alert_webhook_url if isinstance(args.alert_webhook_url, str) else "",
     )
     if args.account_alias and not _ACCOUNT_ALIAS.match(args.account_alias):
         yield (
@@ -229,9 +251,9 @@ def _check(args: LoginMonitoringArgs):
             ),
         )
     for key, addresses in (("alertEmails", args.alert_emails), ("healthEmails", args.health_emails)):
-        for address in addresses:
+        for index, address in enumerate(addresses):
             if not _EMAIL.match(address):
-                yield key, f"{address!r} is not a mail address"
+                yield Problem(key, f"{address!r} is not a mail address", index)
     if args.hub_stack and not args.alert_emails and not args.health_emails and not args.is_hub:
         yield (
             "healthEmails",
@@ -336,18 +358,19 @@ def _check_role(args: LoginMonitoringArgs):
         yield "managementAccountId", f"{args.management_account_id!r} is not a 12-digit account id"
     if args.hub_stack and not _STACK_NAME.match(args.hub_stack):
         yield "hubStack", f"{args.hub_stack!r} is not a stack name such as acme/login-monitoring/hub"
-    for region in args.member_regions:
+    for index, region in enumerate(args.member_regions):
         if region not in aws_regions():
-            yield "memberRegions", f"{region!r} is not an AWS Region such as 'eu-west-1'"
-    for arn in args.member_sign_in_log_group_arns:
+            yield Problem("memberRegions", f"{region!r} is not an AWS Region such as 'eu-west-1'", index)
+    for index, arn in enumerate(args.member_sign_in_log_group_arns):
         parts = log_group_arn_parts(arn)
         if parts is None:
-            yield (
+            yield Problem(
                 "memberSignInLogGroupArns",
                 f"{arn!r} is not a log group ARN such as {LOG_GROUP_ARN_EXAMPLE} (a member's signInLogGroupArn output)",
+                index,
             )
         elif parts[0] not in aws_regions():
-            yield "memberSignInLogGroupArns", f"{arn!r} names {parts[0]!r}, which is not an AWS Region"
+            yield Problem("memberSignInLogGroupArns", f"{arn!r} names {parts[0]!r}, which is not an AWS Region", index)
     if args.backtest_athena and (args.is_hub or args.trail_mode == "existing"):
         yield (
             "backtestAthena",
@@ -490,6 +513,14 @@ def load_settings(
             values[attribute] = parse(raw)
         except (ValueError, TypeError, json.JSONDecodeError):
             problems.append((key, f"must be {expected}, got {raw!r}"))
+    settings = _validated(values, problems)
+    if stack_config:
+        for warning in ignored_settings(settings, lambda attribute: full_key(_KEY_OF[attribute])):
+            pulumi.log.warn(warning)
+    return settings
+
+
+def _validated(values: dict[str, object], problems: list[tuple[str, str]]) -> LoginMonitoringArgs:
     values.setdefault("alert_emails", ())
     if problems:
         # Report type errors together with whatever else is wrong in the values that did parse.
@@ -499,8 +530,89 @@ def load_settings(
         except SettingsError as later:
             problems += [problem for problem in later.problems if problem[0] not in failed]
         raise SettingsError(problems)
-    settings = LoginMonitoringArgs(**values)
-    if stack_config:
-        for warning in ignored_settings(settings, lambda attribute: full_key(_KEY_OF[attribute])):
-            pulumi.log.warn(warning)
-    return settings
+    return LoginMonitoringArgs(**values)
+
+
+def _input_int(value: object) -> int:
+    # Pulumi sends numbers as floats; 5.0 is 5, 5.5 is not a whole number.
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ValueError
+    return int(value)
+
+
+def _input_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError
+    return value
+
+
+def _input_str(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError
+    return value
+
+
+def _input_list(parse: Callable[[object], tuple[str, ...]]) -> Callable[[object], tuple[str, ...]]:
+    def parse_list(value: object) -> tuple[str, ...]:
+        if not isinstance(value, list | tuple):
+            raise ValueError
+        return parse(list(value))
+
+    return parse_list
+
+
+def _input_tags(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping) or not all(isinstance(item, str) for pair in value.items() for item in pair):
+        raise ValueError
+    return tuple((key.strip(), tag.strip()) for key, tag in value.items())
+
+
+# How a program's typed value becomes the field's value; the config path's parsers read strings instead.
+_INPUT_PARSERS: dict[Callable[[str], object], Callable[[object], object]] = {
+    str: _input_str,
+    _parse_int: _input_int,
+    _parse_bool: _input_bool,
+    _parse_addresses: _input_list(_parse_addresses),
+    _parse_string_list: _input_list(_parse_string_list),
+    _parse_entries: _input_list(_parse_entries),
+    _parse_tags: _input_tags,
+}
+INPUT_EXPECTED = {"tags": "a map of tag keys to values"}
+# The one setting a program may pass as an Output (a secret, or a value not known until deployment).
+OUTPUT_FIELDS = frozenset({"alert_webhook_url"})
+
+
+def settings_from_inputs(inputs: Mapping[str, object]) -> LoginMonitoringArgs:
+    """Build validated args from a program's values by field name (alert_emails=[...]), as the package's
+    provider hands them over: the same defaults and checks as the stack config, keyed by config key."""
+    unknown = sorted(set(inputs) - set(_KEY_OF))
+    if unknown:
+        raise TypeError(f"LoginMonitoring takes no argument {', '.join(unknown)}")
+    values: dict[str, object] = {}
+    problems: list[tuple[str, str]] = []
+    for key, (attribute, parse, expected) in _KEYS.items():
+        value = inputs.get(attribute)
+        if value is None:
+            continue
+        if attribute in OUTPUT_FIELDS and isinstance(value, pulumi.Output):
+            values[attribute] = value
+            continue
+        try:
+            values[attribute] = _INPUT_PARSERS[parse](value)
+        except (ValueError, TypeError, json.JSONDecodeError):
+            problems.append((key, f"must be {INPUT_EXPECTED.get(key, expected)}, got {value!r}"))
+    try:
+        return _validated(values, problems)
+    except SettingsError as error:
+        raise SettingsError([_as_given(problem, inputs) for problem in error.problems]) from None
+
+
+def _as_given(problem: tuple[str, str], inputs: Mapping[str, object]) -> tuple[str, str]:
+    """The problem with its index into the list as the program gave it, before repeats were folded."""
+    position = getattr(problem, "position", None)
+    key, message = problem
+    if position is None:
+        return problem
+    given = inputs[_KEYS[key][0]]
+    folded = _INPUT_PARSERS[_KEYS[key][1]](given)
+    return Problem(key, message, next(at for at, item in enumerate(given) if item.strip() == folded[position]))

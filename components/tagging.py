@@ -46,6 +46,11 @@ def tag_problems(tags: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def tag_every_resource(user_tags: Mapping[str, str]) -> None:
+    pulumi.runtime.register_stack_transformation(tag_transformation(user_tags))
+
+
+def tag_transformation(user_tags: Mapping[str, str]) -> pulumi.ResourceTransformation:
+    """The transformation that tags a resource; a component's option hands it to every child of the component."""
     base = {**user_tags, PROJECT_TAG: pulumi.get_project(), STACK_TAG: pulumi.get_stack()}
     # Resources know their children, not their parent: remember each one's component on the way down.
     component_of: weakref.WeakKeyDictionary[pulumi.Resource, str] = weakref.WeakKeyDictionary()
@@ -65,7 +70,7 @@ def tag_every_resource(user_tags: Mapping[str, str]) -> None:
         fields["tags"] = _merged({**base, COMPONENT_TAG: component}, fields["tags"])
         return pulumi.ResourceTransformationResult(args.props, args.opts)
 
-    pulumi.runtime.register_stack_transformation(transformation)
+    return transformation
 
 
 def _merged(ours: dict[str, str], own: Any) -> Any:
