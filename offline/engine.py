@@ -17,6 +17,7 @@ import os
 import pickle
 import runpy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -357,6 +358,13 @@ def run_program(
     return pickle.loads(_shared_runs[key])
 
 
+def run_body(config: StackConfig, body: Callable[[], object], *, region: str | None = None) -> ProgramRun:
+    """Run `body` in place of `__main__.py`, under the same fake engine and the stack's config: what a
+    component built elsewhere (the package's provider) registers is recorded the way the program's is."""
+    region = region or stack_region(config)
+    return _run_program(config, PROJECT_DIR, None, region, None, None, None, body)
+
+
 def _run_key(
     config: StackConfig,
     project_dir: Path,
@@ -389,6 +397,7 @@ def _run_program(
     records: list[ResourceRecord] | None,
     stack_outputs: dict[str, dict] | None,
     organization: Organization | None,
+    body: Callable[[], object] | None = None,
 ) -> ProgramRun:
     account_id = account_id or _first_allowed_account(config) or DEFAULT_ACCOUNT_ID
     mocks = AwsLikeMocks(
@@ -404,7 +413,10 @@ def _run_program(
     pulumi.runtime.set_all_config(dict(config.values), [])
 
     def program():
-        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        if body is None:
+            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        else:
+            body()
         stack = settings.get_root_resource()
         return pulumi.Output.from_input(dict(stack.outputs)).apply(run.outputs.update)
 
