@@ -38,6 +38,11 @@ _CONTAINERS = ("Records", "Events", "events")
 # CloudTrail delivers files of a few MB; the cap only bounds one record document in memory.
 _MAX_DOCUMENT_BYTES = 1 << 28
 _MIN_DOCUMENT_BYTES = 1 << 20
+# Without --memory-limit, DuckDB may use what reading needs and no more, and spills the rest to a temporary
+# folder, so its memory does not grow with the history: each reading thread holds about 16 times the
+# largest document (64 MB for CloudTrail's files), and everything else fits in 64 MB.
+_PER_THREAD_DOCUMENTS = 16
+_MEMORY_BESIDES_READING = 64 << 20
 
 
 def _object_bytes(paths: Sequence[Path]) -> int:
@@ -55,6 +60,12 @@ def _object_bytes(paths: Sequence[Path]) -> int:
     while bound <= largest and bound < _MAX_DOCUMENT_BYTES:
         bound *= 2
     return bound
+
+
+def default_memory_limit(threads: int, paths: Sequence[Path]) -> int:
+    """Bytes DuckDB may use when --memory-limit is not given: reading's buffers and a little more."""
+    per_thread = _PER_THREAD_DOCUMENTS * max(_object_bytes(paths), 4 * _MIN_DOCUMENT_BYTES)
+    return _MEMORY_BESIDES_READING + threads * per_thread
 
 
 class EngineRefused(RuntimeError):
@@ -157,7 +168,9 @@ class DuckDBReplay:
                 inputs.lines.append(index)
             else:
                 inputs.python.append(index)
-        with TemporaryDirectory() as folder, self._connect(Path(folder)) as connection:
+        read_by_duckdb = [files[i] for group in inputs.records.values() for i in group]
+        read_by_duckdb += [files[i] for i in inputs.lines]
+        with TemporaryDirectory() as folder, self._connect(Path(folder), read_by_duckdb) as connection:
             connection.execute("SET enable_progress_bar = false")
             while True:
                 read_problems, read_ok = self._read_in_python(files, inputs.python, Path(folder))
@@ -187,20 +200,24 @@ class DuckDBReplay:
         duckdb_files = len(files) - len(inputs.python)
         return duckdb_files + sum(read_ok.values())
 
-    def _connect(self, folder: Path):
+    def _connect(self, folder: Path, paths: Sequence[Path]):
         config: dict = {"preserve_insertion_order": True, "temp_directory": str(folder / "spill")}
         if self.threads:
             config["threads"] = self.threads
         if self.memory_limit:
             config["memory_limit"] = self.memory_limit
         try:
-            return duckdb.connect(config=config)
+            connection = duckdb.connect(config=config)
         except duckdb.Error as error:
             if self.memory_limit:
                 raise MemoryLimitError(
                     f"--memory-limit {self.memory_limit!r} is not a size such as 400MB or 2GB"
                 ) from error
             raise
+        if not self.memory_limit:
+            threads = connection.execute("SELECT current_setting('threads')").fetchone()[0]
+            connection.execute(f"SET memory_limit = '{default_memory_limit(threads, paths) >> 20}MB'")
+        return connection
 
     # ------------------------------------------------------------------ sources
 
@@ -230,6 +247,8 @@ class DuckDBReplay:
             # Every document has a row at position 0: its first record, or (with no records) a marker row
             # with document_end. A file with two such rows holds two documents, and one whose Records is
             # null is odd; both are the Python reader's to report. (A list is unnested as it is, not copied.)
+            # records=true: the columns are given, and without it DuckDB reads and parses a sample of the
+            # files to learn that, which cost more CPU than evaluating the patterns.
             parts.append(
                 f"""SELECT file, generate_subscripts(items, 1) - 1 AS position, unnest(items) AS doc,
                        document_end, Records IS NULL AS odd_file
@@ -237,7 +256,7 @@ class DuckDBReplay:
                              Records, coalesce(len(Records), 0) = 0 AS document_end,
                              CASE WHEN len(Records) > 0 THEN Records ELSE [NULL::JSON] END AS items
                       FROM read_json({_file_list(listed)}, columns={{'Records': 'JSON[]'}},
-                                     format='unstructured', filename=true,
+                                     format='unstructured', records=true, filename=true,
                                      compression={_quote("gzip" if gzipped else "auto_detect")},
                                      maximum_object_size={_object_bytes(listed)}))"""
             )
@@ -251,7 +270,7 @@ class DuckDBReplay:
         if python:
             parts.append(
                 f"""SELECT file, position, doc, false AS document_end, false AS odd_file
-            FROM read_json({_quote(str(folder / "python.jsonl"))}, format='newline_delimited',
+            FROM read_json({_quote(str(folder / "python.jsonl"))}, format='newline_delimited', records=true,
                            columns={{'file': 'INTEGER', 'position': 'BIGINT', 'doc': 'JSON'}},
                            maximum_object_size={_object_bytes([folder / "python.jsonl"])})"""
             )

@@ -159,6 +159,8 @@ def match_texts(patterns: Sequence[CompiledPattern], texts: Iterable[str]) -> li
                     ),
                 ),
                 exp.EQ(this=exp.column("format"), expression=exp.Literal.string("newline_delimited")),
+                # Known columns: without it DuckDB reads a sample of the file only to learn that.
+                exp.EQ(this=exp.column("records"), expression=exp.true()),
             ],
         )
         screen = screen_select(exp.Table(this=source), "doc", ["position"], patterns)

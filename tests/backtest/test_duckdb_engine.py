@@ -212,3 +212,15 @@ def test_a_memory_limit_is_honoured_and_a_report_within_it_is_the_same(capsys):
     assert (code, out) == (1, "") and "needs more memory than it may use" in err and "--memory-limit" in err
     code, out, err = report(capsys, "duckdb", "--memory-limit", "lots", str(SAMPLE))
     assert (code, out) == (1, "") and "--memory-limit 'lots' is not a size" in err
+
+
+def test_without_a_memory_limit_duckdb_still_has_one_sized_for_reading(capsys, monkeypatch):
+    from backtest import duckdb_engine
+
+    files = sorted(SAMPLE.rglob("*.json*"))
+    # Two reading threads over CloudTrail-sized files: 192 MB, whatever the length of the history.
+    assert duckdb_engine.default_memory_limit(2, files) == 192 << 20
+    assert duckdb_engine.default_memory_limit(2, files * 1000) == 192 << 20
+    monkeypatch.setattr(duckdb_engine, "default_memory_limit", lambda threads, paths: 20 << 20)
+    code, out, err = report(capsys, "duckdb", str(SAMPLE))
+    assert (code, out) == (1, "") and "needs more memory than it may use" in err
