@@ -126,15 +126,28 @@ def test_a_consumers_bad_inputs_are_named_as_it_wrote_them():
     assert "  alertEmails[1]: 'not-an-address' is not a mail address" in raised.value.message.splitlines()
 
 
-def test_a_secret_webhook_stays_secret():
+@pytest.fixture(scope="module")
+def secret_webhook_run() -> ProgramRun:
     secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": WEBHOOK}
-    run = construct({**SMALL, "alertWebhookUrl": secret})
-    subscription = next(
-        r for r in run.of_type("aws:sns/topicSubscription:TopicSubscription") if r.name.endswith("-webhook")
-    )
+    return construct({**SMALL, "alertWebhookUrl": secret, "tags": {"team": "security"}})
+
+
+def test_a_secret_webhook_stays_secret(secret_webhook_run):
+    subscription = webhook_subscription(secret_webhook_run)
     assert subscription.inputs["protocol"] == "https"
     endpoint = subscription.inputs["endpoint"]
     assert rpc.is_rpc_secret(endpoint) and rpc.unwrap_rpc_secret(endpoint) == WEBHOOK
+
+
+def test_the_consumers_tags_and_the_components_own_are_on_every_taggable_resource(secret_webhook_run):
+    tagged = [record for record in secret_webhook_run.resources if "tags" in record.inputs]
+    assert len(tagged) > 20
+    for record in tagged:
+        tags = record.inputs["tags"]
+        assert tags["team"] == "security", record.urn
+        assert tags["login-monitoring:stack"] == "dev", record.urn
+        # Every resource is some component's child; the component tag names which.
+        assert tags["login-monitoring:component"] not in ("", "Stack"), record.urn
 
 
 def test_an_unknown_webhook_still_plans_its_subscription():
