@@ -1,9 +1,10 @@
-"""The package's entry point (PulumiPlugin.yaml's main): serves LoginMonitoring to the Pulumi engine."""
+"""The package's entry point: the Python host runs the folder holding PulumiPlugin.yaml, `python plugin/ <engine
+address>`, from the consumer's working directory; this serves LoginMonitoring to the Pulumi engine."""
 
 import sys
 from pathlib import Path
 
-# Run as `python plugin/ <engine address>`: the repository root holds the components.
+# The repository root, this folder's parent, holds the components, whatever the working directory.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi.provider import main
