@@ -584,7 +584,8 @@ OUTPUT_FIELDS = frozenset({"alert_webhook_url"})
 
 def settings_from_inputs(inputs: Mapping[str, object]) -> LoginMonitoringArgs:
     """Build validated args from a program's values by field name (alert_emails=[...]), as the package's
-    provider hands them over: the same defaults and checks as the stack config, keyed by config key."""
+    provider hands them over: the same defaults and checks as the stack config, keyed by config key, and the
+    same warnings for settings the trail mode ignores, named as the program's inputs are (trailEvents)."""
     unknown = sorted(set(inputs) - set(_KEY_OF))
     if unknown:
         raise TypeError(f"LoginMonitoring takes no argument {', '.join(unknown)}")
@@ -602,9 +603,12 @@ def settings_from_inputs(inputs: Mapping[str, object]) -> LoginMonitoringArgs:
         except (ValueError, TypeError, json.JSONDecodeError):
             problems.append((key, f"must be {INPUT_EXPECTED.get(key, expected)}, got {value!r}"))
     try:
-        return _validated(values, problems)
+        settings = _validated(values, problems)
     except SettingsError as error:
         raise SettingsError([_as_given(problem, inputs) for problem in error.problems]) from None
+    for warning in ignored_settings(settings, _KEY_OF.__getitem__):
+        pulumi.log.warn(warning)
+    return settings
 
 
 def _as_given(problem: tuple[str, str], inputs: Mapping[str, object]) -> tuple[str, str]:

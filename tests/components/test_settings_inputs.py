@@ -94,3 +94,16 @@ def test_only_the_webhook_may_be_an_output_and_is_kept_as_one():
     )
     problems = dict(input_problems(alert_emails=["a@example.com"], account_alias=pulumi.Output.from_input("x")))
     assert problems["accountAlias"].startswith("must be a string")
+
+
+def test_a_setting_the_trail_mode_ignores_is_a_warning_named_as_the_program_wrote_it(monkeypatch):
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", warnings.append)
+    existing = {"alert_emails": ["a@example.com"], "trail_mode": "existing", "existing_log_group_name": "org-trail"}
+    settings_from_inputs(existing)
+    assert warnings == []
+    settings_from_inputs({**existing, "trail_events": "all", "organization_id": "o-a1b2c3d4e5"})
+    assert warnings == [
+        "trailEvents is set but ignored: trailMode 'existing' creates no trail",
+        "organizationId is set but ignored: only a hub and trailMode 'organization' use it",
+    ]
