@@ -25,11 +25,20 @@ from components.tagging import tag_transformation
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_NAME = "loginmonitoring"
+# The SDKs' names come from it: npm @login-monitoring/loginmonitoring, Python login_monitoring_loginmonitoring
+# (without one they would take Pulumi's own, @pulumi/loginmonitoring and pulumi_loginmonitoring).
+NAMESPACE = "login-monitoring"
+DESCRIPTION = (
+    "Login monitoring for AWS accounts: console sign-ins and the CIS dangerous-change events, "
+    "mailed with readable detail, with sign-in history and the way to an organization's hub."
+)
+# Inputs the SDKs wrap as secrets whatever the program passes: the analyzer has no annotation for it.
+SECRET_INPUTS = ("alertWebhookUrl",)
 SCHEMA_SNAPSHOT = Path(__file__).with_name("schema.json")
 
 
 def package_version() -> str:
-    """The release this checkout is; tag it v<version> for `pulumi package add <repository>@v<version>`."""
+    """The release this checkout is; tag it v<version> for `pulumi package add <repository>/plugin@v<version>`."""
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 
 
@@ -88,7 +97,13 @@ class LoginMonitoring(login_monitoring.LoginMonitoring):
 
 class LoginMonitoringProvider(ComponentProvider):
     def __init__(self) -> None:
-        super().__init__([LoginMonitoring], PACKAGE_NAME, version=package_version())
+        super().__init__([LoginMonitoring], PACKAGE_NAME, namespace=NAMESPACE, version=package_version())
+        schema = json.loads(self.schema or "{}")
+        schema["description"] = DESCRIPTION
+        inputs = schema["resources"][f"{PACKAGE_NAME}:index:LoginMonitoring"]["inputProperties"]
+        for name in SECRET_INPUTS:
+            inputs[name]["secret"] = True
+        self.schema = json.dumps(schema)
 
     def map_inputs(self, inputs: dict[str, Any], component_def: ComponentDefinition) -> dict[str, Any]:
         # Names only: the values are checked by settings_from_inputs, with the messages the stack config gets.

@@ -1,10 +1,10 @@
 """Adds login monitoring to another Python program, through the package's generated SDK.
 
-Before the first run: pulumi package add https://github.com/your-org/login-monitoring@v0.1.0
+Before the first run: pulumi package add https://github.com/your-org/login-monitoring/plugin@v0.1.0
 """
 
+import login_monitoring_loginmonitoring as loginmonitoring
 import pulumi
-import pulumi_loginmonitoring as loginmonitoring
 
 monitoring = loginmonitoring.LoginMonitoring(
     "login-monitoring",

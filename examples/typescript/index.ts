@@ -1,8 +1,8 @@
 // Adds login monitoring to an existing TypeScript program. Before the first run:
-//   pulumi package add https://github.com/your-org/login-monitoring@v0.1.0
+//   pulumi package add https://github.com/your-org/login-monitoring/plugin@v0.1.0
 // which generates the SDK under sdks/loginmonitoring and adds it to package.json.
 import * as pulumi from "@pulumi/pulumi";
-import * as loginmonitoring from "@pulumi/loginmonitoring";
+import * as loginmonitoring from "@login-monitoring/loginmonitoring";
 
 const config = new pulumi.Config();
 

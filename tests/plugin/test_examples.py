@@ -19,8 +19,13 @@ COMPUTED = object()  # a value the example computes (a secret from config, say) 
 
 
 @pytest.fixture(scope="module")
-def resource() -> dict:
-    return json.loads(LoginMonitoringProvider().schema)["resources"][TOKEN]
+def schema() -> dict:
+    return json.loads(LoginMonitoringProvider().schema)
+
+
+@pytest.fixture(scope="module")
+def resource(schema) -> dict:
+    return schema["resources"][TOKEN]
 
 
 def snake(name: str) -> str:
@@ -61,32 +66,79 @@ def check(inputs: dict[str, object], outputs: set[str], resource: dict) -> None:
 
 
 def _ts_value(text: str) -> object:
-    text = text.strip()
     if text.startswith("{"):
         # An object literal of string keys and values: { team: "security" }.
-        return {key: value for key, value in re.findall(r'(\w+)\s*:\s*"([^"]*)"', text)}
+        pairs = [part for part in text.removeprefix("{").removesuffix("}").split(",") if part.strip()]
+        read = [re.fullmatch(r'\s*(\w+)\s*:\s*"([^"]*)"\s*', pair) for pair in pairs]
+        assert text.endswith("}") and all(read), f"index.ts: cannot read the object {text!r}"
+        return dict(match.groups() for match in read)
     try:
         return json.loads(text)
     except json.JSONDecodeError:
+        # A name or a call (config.getSecret("...")) the program computes; anything else is a typo.
+        assert re.fullmatch(r"[A-Za-z_$][\w$.]*(\(.*\))?", text), f"index.ts: cannot read the value {text!r}"
         return COMPUTED
 
 
-def test_typescript_example(resource):
-    source = (EXAMPLES / "typescript" / "index.ts").read_text(encoding="utf-8")
+def typescript_inputs(source: str) -> dict[str, object]:
+    """The args object of index.ts's new LoginMonitoring, one `name: value` a line; any other line but a comment
+    fails, so nothing the program passes goes unchecked."""
     call = re.search(r'new loginmonitoring\.LoginMonitoring\("[^"]+",\s*\{(.*?)\n\}\);', source, re.S)
     assert call, "index.ts creates no loginmonitoring.LoginMonitoring"
-    body = "\n".join(line for line in call.group(1).splitlines() if not line.strip().startswith("//"))
-    inputs = {key: _ts_value(value) for key, value in re.findall(r"^\s*(\w+):\s*(.+?),\s*$", body, re.M)}
+    inputs: dict[str, object] = {}
+    for line in call.group(1).splitlines():
+        text = line.strip()
+        if not text or text.startswith("//"):
+            continue
+        match = re.fullmatch(r"(\w+):\s*(.+?),?", text)
+        assert match, f"index.ts: cannot read {text!r}"
+        name, value = match.groups()
+        assert name not in inputs, f"index.ts: {name} given twice"
+        inputs[name] = _ts_value(value)
+    return inputs
+
+
+def sdk_names(schema: dict) -> tuple[str, str]:
+    """The npm package and Python module `pulumi package add` generates (Pulumi's codegen naming rules)."""
+    namespace = schema.get("namespace")
+    npm = f"@{namespace or 'pulumi'}/{schema['name']}"
+    python = f"{(namespace or 'pulumi').replace('-', '_')}_{schema['name'].replace('-', '_')}"
+    return npm, python
+
+
+def test_typescript_example(resource, schema):
+    source = (EXAMPLES / "typescript" / "index.ts").read_text(encoding="utf-8")
     outputs = set(re.findall(r"\bmonitoring\.(\w+)", source))
-    check(inputs, outputs, resource)
-    assert 'from "@pulumi/loginmonitoring"' in source
+    check(typescript_inputs(source), outputs, resource)
+    npm, _ = sdk_names(schema)
+    assert f'import * as loginmonitoring from "{npm}";' in source
     package = json.loads((EXAMPLES / "typescript" / "package.json").read_text(encoding="utf-8"))
-    assert package["dependencies"]["@pulumi/loginmonitoring"] == "file:sdks/loginmonitoring"
+    assert package["dependencies"][npm] == f"file:sdks/{PACKAGE_NAME}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A misspelled last property, with no comma after it.
+        '    alertEmails: ["a@example.com"],\n    alertEmial: ["b@example.com"]',
+        # A value that is neither a literal nor a name.
+        '    alertEmails: ["a@example.com"],\n    failedSignInThreshold: 10 +',
+        # A property spread over lines.
+        '    alertEmails: [\n        "a@example.com",\n    ],',
+    ],
+)
+def test_the_typescript_reader_fails_on_what_it_cannot_check(resource, body):
+    source = f'new loginmonitoring.LoginMonitoring("login-monitoring", {{\n{body}\n}});\n'
+    with pytest.raises(AssertionError):
+        check(typescript_inputs(source), {"alertTopicArn"}, resource)
 
 
 def test_yaml_example(resource):
     program = yaml.safe_load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text(encoding="utf-8"))
-    assert program["runtime"] == "yaml" and PACKAGE_NAME in program["packages"]
+    assert program["runtime"] == "yaml"
+    # The package is the repository's plugin/ folder, where PulumiPlugin.yaml is, at a release tag.
+    source = program["packages"][PACKAGE_NAME]
+    assert re.fullmatch(r"https://github\.com/[\w-]+/login-monitoring/plugin@v\d+\.\d+\.\d+", source), source
     (monitoring,) = [
         (name, spec) for name, spec in program["resources"].items() if spec["type"] == f"{PACKAGE_NAME}:LoginMonitoring"
     ]
@@ -95,8 +147,10 @@ def test_yaml_example(resource):
     check(spec["properties"], outputs, resource)
 
 
-def test_python_consumer_example(resource):
-    tree = ast.parse((EXAMPLES / "python-consumer" / "__main__.py").read_text(encoding="utf-8"))
+def test_python_consumer_example(resource, schema):
+    source = (EXAMPLES / "python-consumer" / "__main__.py").read_text(encoding="utf-8")
+    assert f"import {sdk_names(schema)[1]} as loginmonitoring" in source
+    tree = ast.parse(source)
     (args,) = [
         node
         for node in ast.walk(tree)

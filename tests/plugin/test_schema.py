@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components import login_monitoring
-from components.settings import CONFIG_KEYS, LoginMonitoringArgs
+from components.settings import CONFIG_KEYS, OUTPUT_FIELDS, LoginMonitoringArgs
 from plugin import snapshot
 from plugin.provider import PACKAGE_NAME, ROOT, SCHEMA_SNAPSHOT, LoginMonitoringProvider
 from tests.components.program import run_stack
@@ -54,6 +54,23 @@ def test_package_name_version_and_the_one_component(schema, resource):
     assert resource["isComponent"] is True and resource["description"]
     # The type the program's component registers, so a stack may move between the two without replacing it.
     assert run_stack("dev").one(TOKEN).name == "login-monitoring"
+
+
+def test_the_package_has_the_projects_namespace_and_a_description(schema):
+    # Without a namespace the SDKs would take Pulumi's own names (@pulumi/loginmonitoring, pulumi_loginmonitoring).
+    assert schema["namespace"] == "login-monitoring"
+    assert "sign-ins" in schema["description"]
+
+
+def test_the_webhook_url_is_a_secret_input(resource):
+    # The URL carries the hook's token: the SDKs wrap it as a secret even when the program passes a plain string.
+    assert [name for name, prop in resource["inputProperties"].items() if prop.get("secret")] == ["alertWebhookUrl"]
+    assert {_camel(field) for field in OUTPUT_FIELDS} == {"alertWebhookUrl"}
+
+
+def _camel(attribute: str) -> str:
+    head, *rest = attribute.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 def test_config_keys_and_inputs_map_both_ways(resource):
