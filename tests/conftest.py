@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
 
 import botocore.loaders
 import botocore.session
 import pulumi
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from moto.sns.models import Subscription
 from pulumi.runtime import settings as pulumi_settings
 
 from offline.engine import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, AwsLikeMocks, share_runs
@@ -20,6 +23,21 @@ share_runs()
 # moto hands every test a fresh boto3 session, and each new session parses botocore's JSON service models
 # and endpoint rules again, a third of the Lambda tests' time. The files are the same for all; so is the loader.
 botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+# moto signs what SNS delivers with a new 2048-bit RSA key for every subscription, a twentieth of a second of
+# CPU each, and the Lambda tests subscribe a mailbox in each test; no test reads the signature, so one key
+# serves them all.
+_signing_key = functools.cache(lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
+assert callable(Subscription.private_key)
+Subscription.private_key = lambda self: _signing_key()
+
+
+def pytest_xdist_auto_num_workers(config):
+    # The whole suite (no paths given) is shared out over the machine's cores, a module to a worker, so the
+    # stacks a module plans run in one process only; a file or a test runs here, where it starts sooner.
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return 0
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def pytest_collection_finish(session):
