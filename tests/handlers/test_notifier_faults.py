@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from detections.catalog import CATALOG
 from detections.pattern import compile_pattern
 from handlers.log_lines import unmarked_mails_pattern
-from handlers.notifier import MIN_REMAINING_MS, ConfigurationError, NotifierConfig, OutOfTime
+from handlers.notifier import JUDGE_TIME_CHECK_EVERY, MIN_REMAINING_MS, ConfigurationError, NotifierConfig, OutOfTime
 from handlers.payload import MAX_DECODED_BYTES, PayloadError, decode_subscription_event
 from handlers.signin import parse_signin_event
 from handlers.store import LEASE_SECONDS, REDELIVERY_DAYS
@@ -273,8 +273,10 @@ def test_the_control_message_payload_still_decodes():
 
 # 12. A spray's batch is judged in one pass, and the clock is read while judging, before anything is stored.
 def test_time_running_out_while_judging_a_spray_stops_before_anything_is_stored(aws):
+    # More sign-ins than judging takes between two looks at the clock.
+    size = JUDGE_TIME_CHECK_EVERY + 44
     spray = []
-    for index in range(600):
+    for index in range(size):
         raw = event("unknown_user_failure", eventID=f"spray-{index:04d}", sourceIPAddress="203.0.113.9")
         raw["eventTime"] = f"2024-05-01T10:{index // 60:02d}:{index % 60:02d}Z"
         spray.append(raw)
@@ -289,6 +291,6 @@ def test_time_running_out_while_judging_a_spray_stops_before_anything_is_stored(
     assert aws.item_count() == 0
 
     retry = run(aws, spray)
-    assert retry.stored == 600
-    reasons = [reason["S"] for reason in aws.item("spray-0599")["riskReasons"]["L"]]
-    assert "password spray: 600 user names failed from this IP in 60 minutes" in reasons
+    assert retry.stored == size
+    reasons = [reason["S"] for reason in aws.item(f"spray-{size - 1:04d}")["riskReasons"]["L"]]
+    assert f"password spray: {size} user names failed from this IP in 60 minutes" in reasons

@@ -150,25 +150,26 @@ def test_a_broken_stack_is_reported_and_the_others_still_planned(tmp_path, capsy
     assert "  FAIL  orphan" in out and "stack 'acme/login-monitoring/nowhere' has no output hubTopicArn" in out
 
 
-def test_plans_are_the_same_bytes_across_runs_and_hash_seeds():
-    # Registration order follows whichever output resolves first; the plan must not.
-    script = (
-        "from offline.plan import main; main(['member-b']); main(['member-b', '--json']); main(['--all', '--json'])"
+def test_plans_are_the_same_bytes_across_runs_and_hash_seeds(capsys):
+    # Registration order follows whichever output resolves first; the plan must not. A second process with
+    # another hash seed plans what this one does.
+    commands = [["member-b"], ["member-b", "--json"], ["--all", "--json"]]
+    script = "from offline.plan import main; " + "; ".join(f"main({command!r})" for command in commands)
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    other = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "PYTHONHASHSEED": seed},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script],
-            cwd=PROJECT_DIR,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        for seed in ("1", "2")
-    ]
-    outputs = [run.communicate(timeout=120) for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outputs[0][1].decode()[-2000:]
-    assert outputs[0][0] == outputs[1][0]
-    assert b"${" in outputs[0][0]
+    for command in commands:
+        assert main(command) == 0
+    here = capsys.readouterr().out.encode()
+    out, err = other.communicate(timeout=120)
+    assert other.returncode == 0, err.decode()[-2000:]
+    assert out == here
+    assert b"${" in here
 
 
 def test_children_and_dependencies_are_listed_in_name_order(capsys):
