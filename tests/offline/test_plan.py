@@ -297,8 +297,9 @@ def test_members_whose_hub_is_missing_fail_on_their_line_without_flooding_stderr
 
 
 def test_a_closed_stdout_ends_the_plan_quietly():
-    process = _plan_in_subprocess("--all", "--json")
-    assert process.stdout.read(6) == b"[\n  {\n"
+    # One stack's plan is some 200 KB, more than a pipe holds, so the plan is still writing when the reader goes.
+    process = _plan_in_subprocess("dev", "--json")
+    assert process.stdout.read(6) == b'{\n  "a'
     process.stdout.close()  # like `| head -c 6`: the reader is gone
     err = process.stderr.read()
     assert process.wait(timeout=120) == 1
