@@ -32,12 +32,18 @@ assert callable(Subscription.private_key)
 Subscription.private_key = lambda self: _signing_key()
 
 
+# Each worker plans the stacks its tests use again and holds about half a gigabyte; past this many, more
+# cores would mostly repeat that work.
+MAX_WORKERS = 8
+
+
 def pytest_xdist_auto_num_workers(config):
-    # The whole suite (no paths given) is shared out over the machine's cores, a module to a worker, so the
-    # stacks a module plans run in one process only; a file or a test runs here, where it starts sooner.
+    # The whole suite (no paths given) is shared out over the machine's cores; a file or a test runs here,
+    # where it starts sooner.
     if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
         return 0
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, MAX_WORKERS)
 
 
 def pytest_collection_finish(session):
