@@ -15,13 +15,15 @@ from components.aws_context import AwsContext
 from components.chat_delivery import ChatDelivery, ChatDeliveryArgs, SlackChannel, TeamsChannel
 from components.detection_alarms import ALWAYS_PUBLISHED, METRIC_NAMESPACE
 from components.hub_forwarder import LOG_GROUP_RESOURCE, METRIC_RESOURCE
-from components.login_monitoring import notifier_log_group_prefix
+from components.login_monitoring import DEFAULT_NAME, notifier_log_group_prefix
 from components.policies import account_administers_key, document
 from components.regional_provider import regional_provider
-from components.settings import SettingsError, log_group_arn_parts
+from components.settings import LoginMonitoringArgs, SettingsError, log_group_arn_parts
 from detections.catalog import BY_ID
 from handlers.log_lines import SIGN_IN_LOG_MESSAGE
 
+# The program's name for its hub; a program using the package names its hub the same to share the resources' names.
+HUB_NAME = f"{DEFAULT_NAME}-hub"
 # Member forwarder roles are created with this name prefix; only they may publish.
 FORWARDER_ROLE_PATTERN = "role/login-monitoring-hub-forwarder-*"
 # The dashboard graphs the detections whose metrics always exist (see ALWAYS_PUBLISHED).
@@ -71,12 +73,30 @@ class HubArgs:
     webhook_url: str = ""
 
 
+def hub_args(settings: LoginMonitoringArgs) -> HubArgs:
+    """What the hub builds from a hub's settings, the stack config's or a program's: the same in both."""
+    return HubArgs(
+        emails=settings.alert_emails,
+        organization_id=settings.organization_id,
+        name_prefix=f"{DEFAULT_NAME}-{pulumi.get_stack()}",
+        encrypt=settings.encrypt_alert_topic,
+        member_regions=settings.member_regions,
+        member_sign_in_log_group_arns=settings.member_sign_in_log_group_arns,
+        slack=settings.slack_channel,
+        teams=settings.teams_channel,
+        webhook_url=settings.alert_webhook_url,
+    )
+
+
 class LoginMonitoringHub(pulumi.ComponentResource):
-    topic_arn: pulumi.Output[str]
-    key_arn: pulumi.Output[str] | None
+    # Named as the hub stack exports them (outputs()), which members read through hubStack.
+    hub_topic_arn: pulumi.Output[str]
+    # "" when the topic is not encrypted.
+    hub_topic_key_arn: pulumi.Output[str] | str
     sink_arn: pulumi.Output[str]
     # Region -> sink ARN, the hub's own Region included.
     sink_arns: pulumi.Output[dict[str, str]]
+    organization_id: str
     dashboard_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: HubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -144,12 +164,24 @@ class LoginMonitoringHub(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.topic_arn = topic.topic_arn
-        self.key_arn = topic.key_arn
+        self.hub_topic_arn = topic.topic_arn
+        self.hub_topic_key_arn = topic.key_arn if topic.key_arn is not None else ""
         self.sink_arn = sink.arn
         self.sink_arns = sink_arns
+        self.organization_id = org
         self.dashboard_name = dashboard.dashboard_name
-        self.register_outputs({"topicArn": self.topic_arn, "sinkArn": self.sink_arn, "sinkArns": self.sink_arns})
+        self.register_outputs({"topicArn": self.hub_topic_arn, "sinkArn": self.sink_arn, "sinkArns": self.sink_arns})
+
+    def outputs(self) -> dict[str, pulumi.Input]:
+        """The hub stack's exports, by the names members read them (components/hub_connection.py)."""
+        return {
+            "hubTopicArn": self.hub_topic_arn,
+            "hubTopicKeyArn": self.hub_topic_key_arn,
+            "sinkArn": self.sink_arn,
+            "sinkArns": self.sink_arns,
+            "organizationId": self.organization_id,
+            "dashboardName": self.dashboard_name,
+        }
 
     def _sink(self, name: str, sink_name: str, org: str, opts: pulumi.ResourceOptions) -> aws.oam.Sink:
         sink = aws.oam.Sink(name, name=sink_name, opts=opts)
