@@ -18,6 +18,7 @@ import pulumi
 from components.chat_delivery import SlackChannel, TeamsChannel, chat_problems
 from components.config_keys import aws_regions, check_keys, ignored_settings
 from components.lambda_package import bundled_zones
+from components.login_monitoring_hub_inputs import LoginMonitoringHubInputs
 from components.tagging import tag_problems
 from detections.catalog import PROFILES
 from detections.profiles import (
@@ -578,6 +579,7 @@ _INPUT_PARSERS: dict[Callable[[str], object], Callable[[object], object]] = {
     _parse_tags: _input_tags,
 }
 INPUT_EXPECTED = {"tags": "a map of tag keys to values"}
+HUB_INPUT_FIELDS = LoginMonitoringHubInputs.__optional_keys__ | LoginMonitoringHubInputs.__required_keys__
 # The one setting a program may pass as an Output (a secret, or a value not known until deployment).
 OUTPUT_FIELDS = frozenset({"alert_webhook_url"})
 
@@ -609,6 +611,16 @@ def settings_from_inputs(inputs: Mapping[str, object]) -> LoginMonitoringArgs:
     for warning in ignored_settings(settings, _KEY_OF.__getitem__):
         pulumi.log.warn(warning)
     return settings
+
+
+def settings_from_hub_inputs(inputs: Mapping[str, object]) -> LoginMonitoringArgs:
+    """A hub's settings from a program's values by field name: stackRole 'hub' is the program's choice of the
+    hub component, and the hub takes only the settings it reads (LoginMonitoringHubInputs), with the same
+    defaults, checks and messages as a hub stack's config."""
+    unknown = sorted(set(inputs) - HUB_INPUT_FIELDS)
+    if unknown:
+        raise TypeError(f"LoginMonitoringHub takes no argument {', '.join(unknown)}")
+    return settings_from_inputs({**inputs, "stack_role": "hub"})
 
 
 def _as_given(problem: tuple[str, str], inputs: Mapping[str, object]) -> tuple[str, str]:

@@ -1,5 +1,6 @@
 """The package's entry point: the Python host runs the folder holding PulumiPlugin.yaml, `python plugin/ <engine
-address>`, from the consumer's working directory; this serves LoginMonitoring to the Pulumi engine."""
+address>`, from the consumer's working directory; this serves LoginMonitoring and LoginMonitoringHub to the Pulumi
+engine."""
 
 import sys
 from pathlib import Path

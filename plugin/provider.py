@@ -1,8 +1,9 @@
-"""The component provider `pulumi package add` starts: it serves the schema and builds LoginMonitoring.
+"""The component provider `pulumi package add` starts: it serves the schema and builds LoginMonitoring, one
+account's monitoring, and LoginMonitoringHub, the organization's hub.
 
-The SDK's analyzer reads the schema from LoginMonitoringInputs (inputs) and the component's annotations
-(outputs). A program's values are checked by the stack config's own validator; a problem reaches the program
-as an input error naming the input as it wrote it (alertEmails[1]), not as a Python traceback.
+The SDK's analyzer reads the schema from LoginMonitoringInputs and LoginMonitoringHubInputs (inputs) and the
+components' annotations (outputs). A program's values are checked by the stack config's own validator; a problem
+reaches the program as an input error naming the input as it wrote it (alertEmails[1]), not as a Python traceback.
 """
 
 import json
@@ -18,9 +19,10 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.provider import ConstructResult
 from pulumi.provider.server import ComponentInitError
 
-from components import login_monitoring
+from components import hub, login_monitoring
+from components.login_monitoring_hub_inputs import LoginMonitoringHubInputs
 from components.login_monitoring_inputs import LoginMonitoringInputs
-from components.settings import SettingsError, settings_from_inputs
+from components.settings import SettingsError, settings_from_hub_inputs, settings_from_inputs
 from components.tagging import tag_transformation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,14 +97,38 @@ class LoginMonitoring(login_monitoring.LoginMonitoring):
         super().__init__(name, settings, pulumi.ResourceOptions.merge(opts, tagged))
 
 
+class LoginMonitoringHub(hub.LoginMonitoringHub):
+    """The organization's hub: one alert topic, observability sinks and dashboard for every member account."""
+
+    hub_topic_arn: pulumi.Output[str]
+    """The organization's alert topic, which members' forwarders publish to (export it as hubTopicArn)."""
+    hub_topic_key_arn: pulumi.Output[str]
+    """The KMS key of the alert topic; empty when encryptAlertTopic is false (export it as hubTopicKeyArn)."""
+    sink_arn: pulumi.Output[str]
+    """The observability sink in the hub's own Region (export it as sinkArn)."""
+    sink_arns: pulumi.Output[dict[str, str]]
+    """Every observability sink by Region, the hub's own and memberRegions' (export it as sinkArns)."""
+    organization_id: pulumi.Output[str]
+    """The organization whose accounts may publish and link (export it as organizationId)."""
+    dashboard_name: pulumi.Output[str]
+    """The organization dashboard: each detection per account, and members' sign-in tables."""
+
+    def __init__(self, name: str, args: LoginMonitoringHubInputs, opts: pulumi.ResourceOptions | None = None):
+        settings = settings_from_hub_inputs(args)
+        tagged = pulumi.ResourceOptions(transformations=[tag_transformation(dict(settings.tags))])
+        super().__init__(name, hub.hub_args(settings), pulumi.ResourceOptions.merge(opts, tagged))
+
+
 class LoginMonitoringProvider(ComponentProvider):
     def __init__(self) -> None:
-        super().__init__([LoginMonitoring], PACKAGE_NAME, namespace=NAMESPACE, version=package_version())
+        super().__init__(
+            [LoginMonitoring, LoginMonitoringHub], PACKAGE_NAME, namespace=NAMESPACE, version=package_version()
+        )
         schema = json.loads(self.schema or "{}")
         schema["description"] = DESCRIPTION
-        inputs = schema["resources"][f"{PACKAGE_NAME}:index:LoginMonitoring"]["inputProperties"]
-        for name in SECRET_INPUTS:
-            inputs[name]["secret"] = True
+        for resource in schema["resources"].values():
+            for name in SECRET_INPUTS:
+                resource["inputProperties"][name]["secret"] = True
         self.schema = json.dumps(schema)
 
     def map_inputs(self, inputs: dict[str, Any], component_def: ComponentDefinition) -> dict[str, Any]:

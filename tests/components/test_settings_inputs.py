@@ -5,7 +5,13 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.settings import LoginMonitoringArgs, SettingsError, load_settings, settings_from_inputs
+from components.settings import (
+    LoginMonitoringArgs,
+    SettingsError,
+    load_settings,
+    settings_from_hub_inputs,
+    settings_from_inputs,
+)
 from offline.stack_config import load_stack_config
 
 NS = "login-monitoring"
@@ -106,4 +112,34 @@ def test_a_setting_the_trail_mode_ignores_is_a_warning_named_as_the_program_wrot
     assert warnings == [
         "trailEvents is set but ignored: trailMode 'existing' creates no trail",
         "organizationId is set but ignored: only a hub and trailMode 'organization' use it",
+    ]
+
+
+def test_a_hubs_typed_values_give_the_args_the_hub_stack_config_gives():
+    config = load_stack_config("hub", example=True)
+    from_config = load_settings(lambda key: config.get(f"{NS}:{key}"))
+    from_inputs = settings_from_hub_inputs(
+        {
+            "alert_emails": ["security@example.com", "soc@example.com"],
+            "organization_id": "o-a1b2c3d4e5",
+            "member_regions": ["eu-west-1"],
+            "member_sign_in_log_group_arns": [
+                "arn:aws:logs:us-east-1:111122223333:log-group:login-monitoring-sign-in-notifier-logs-8f91928",
+                "arn:aws:logs:eu-west-1:444455556666:log-group:login-monitoring-sign-in-notifier-logs-8f91928",
+            ],
+            "slack_workspace_id": "T07EA123LEP",
+            "slack_channel_id": "C07EZ1ABC23",
+        }
+    )
+    assert from_inputs == from_config and from_inputs.is_hub
+
+
+def test_a_hub_takes_only_the_settings_a_hub_reads():
+    # A member's setting on the hub would be ignored; a program is told at once instead.
+    with pytest.raises(TypeError, match="LoginMonitoringHub takes no argument hub_stack, trail_mode"):
+        settings_from_hub_inputs({"organization_id": "o-a1b2c3d4e5", "trail_mode": "existing", "hub_stack": "a/b/c"})
+    with pytest.raises(SettingsError) as caught:
+        settings_from_hub_inputs({"alert_emails": ["a@example.com"]})
+    assert caught.value.input_problems() == [
+        ("organizationId", "is required for the hub: only accounts of this organization may publish to it")
     ]

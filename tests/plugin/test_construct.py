@@ -22,6 +22,7 @@ from tests.components.program import run_stack
 
 NS = "login-monitoring:"
 TOKEN = "loginmonitoring:index:LoginMonitoring"
+HUB_TOKEN = "loginmonitoring:index:LoginMonitoringHub"
 WEBHOOK = "https://hooks.example.com/services/T000/B000/secret-token"
 HOOK_URN = "urn:pulumi:dev::consumer::aws:apigateway/restApi:RestApi::hooks"
 
@@ -30,10 +31,17 @@ def webhook_subscription(run: ProgramRun):
     return next(r for r in run.of_type("aws:sns/topicSubscription:TopicSubscription") if r.name.endswith("-webhook"))
 
 
-def dev_inputs() -> dict:
-    """What a consumer writes for the dev example's settings: the keys its stack file sets, as typed values."""
-    stack = yaml.safe_load((PROJECT_DIR / EXAMPLES / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
-    return {key.removeprefix(NS): value for key, value in stack.items() if key.startswith(NS)}
+def dev_inputs(stack_name: str = "dev") -> dict:
+    """What a consumer writes for an example's settings: the keys its stack file sets, as typed values."""
+    stack = yaml.safe_load((PROJECT_DIR / EXAMPLES / f"Pulumi.{stack_name}.yaml").read_text(encoding="utf-8"))
+    return {key.removeprefix(NS): value for key, value in stack["config"].items() if key.startswith(NS)}
+
+
+def hub_inputs() -> dict:
+    """The hub example's settings as a consumer writes them: its stackRole is the choice of LoginMonitoringHub."""
+    inputs = dev_inputs("hub")
+    assert inputs.pop("stackRole") == "hub"
+    return inputs
 
 
 def wire(values: dict, dependencies: dict) -> dict:
@@ -43,15 +51,21 @@ def wire(values: dict, dependencies: dict) -> dict:
     return _sync_await(ProviderServicer._construct_inputs(struct, dependencies))
 
 
-def construct(values: dict, name: str = "login-monitoring", dependencies: dict | None = None) -> ProgramRun:
+def construct(
+    values: dict,
+    name: str = "login-monitoring",
+    dependencies: dict | None = None,
+    token: str = TOKEN,
+    stack: str = "dev",
+) -> ProgramRun:
     def body():
         inputs = wire(values, dependencies or {})
-        result = LoginMonitoringProvider().construct(name, TOKEN, inputs, pulumi.ResourceOptions())
+        result = LoginMonitoringProvider().construct(name, token, inputs, pulumi.ResourceOptions())
         # What a consumer's program can export: the component's state, its outputs by schema name.
         for key, value in result.state.items():
             pulumi.export(key, value)
 
-    return run_body(load_stack_config("dev", example=True), body)
+    return run_body(load_stack_config(stack, example=True), body)
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +177,41 @@ def test_an_unknown_webhook_still_plans_its_subscription():
         # An unknown input is left out of the registration, as the engine would compute it later.
         assert "endpoint" not in subscription.inputs
         assert (HOOK_URN in subscription.dependencies) == bool(dependencies)
+
+
+@pytest.fixture(scope="module")
+def hub_construct(tmp_path_factory) -> ProgramRun:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path_factory.mktemp("consumer-hub"))
+        return construct(hub_inputs(), name="login-monitoring-hub", token=HUB_TOKEN, stack="hub")
+
+
+def test_the_hub_example_through_the_provider_plans_what_the_program_plans(hub_construct):
+    program = run_stack("hub")
+    # A sink in each Region, chat delivery and the dashboard's sign-in tables: every setting the example gives.
+    assert len(program.of_type("aws:oam/sink:Sink")) == 2
+    assert program.of_type("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
+    assert len(hub_construct.resources) == len(program.resources) > 10
+    assert plan(hub_construct) == plan(program)
+    assert hub_construct.one(HUB_TOKEN).urn == program.one(HUB_TOKEN).urn
+    # Exported under its output names, the component's outputs are the hub stack's, which members read.
+    assert hub_construct.outputs == program.outputs
+
+
+def test_a_consumers_bad_hub_inputs_are_named_as_it_wrote_them():
+    values = {
+        "alertEmails": ["security@example.com"],
+        "memberRegions": ["eu-west-1", "eu-west-9"],
+        "encryptAlertTopic": "yes",
+    }
+    with pytest.raises(InputPropertiesError) as raised:
+        construct(values, name="login-monitoring-hub", token=HUB_TOKEN, stack="hub")
+    errors = {error["property_path"]: error["reason"] for error in raised.value.errors}
+    assert errors == {
+        "organizationId": "is required for the hub: only accounts of this organization may publish to it",
+        "memberRegions[1]": "'eu-west-9' is not an AWS Region such as 'eu-west-1'",
+        "encryptAlertTopic": "must be true or false, got 'yes'",
+    }
+    assert "invalid inputs for loginmonitoring:index:LoginMonitoringHub 'login-monitoring-hub':" in (
+        raised.value.message
+    )

@@ -10,11 +10,13 @@ import re
 import pytest
 import yaml
 
-from components.settings import settings_from_inputs
+from components.hub_connection import HUB_OUTPUTS
+from components.settings import settings_from_hub_inputs, settings_from_inputs
 from plugin.provider import PACKAGE_NAME, ROOT, LoginMonitoringProvider
 
 EXAMPLES = ROOT / "examples"
 TOKEN = f"{PACKAGE_NAME}:index:LoginMonitoring"
+HUB_TOKEN = f"{PACKAGE_NAME}:index:LoginMonitoringHub"
 COMPUTED = object()  # a value the example computes (a secret from config, say) rather than writes out
 
 
@@ -46,7 +48,7 @@ def kind(value: object) -> str:
     return "expression" if value is COMPUTED else {str: "string", list: "array", dict: "object"}[type(value)]
 
 
-def check(inputs: dict[str, object], outputs: set[str], resource: dict) -> None:
+def check(inputs: dict[str, object], outputs: set[str], resource: dict, settings=settings_from_inputs) -> None:
     schema_inputs, schema_outputs = resource["inputProperties"], resource["properties"]
     assert inputs and outputs
     assert set(inputs) <= set(schema_inputs), sorted(set(inputs) - set(schema_inputs))
@@ -62,7 +64,7 @@ def check(inputs: dict[str, object], outputs: set[str], resource: dict) -> None:
         if isinstance(value, list):
             assert all(kind(item) == prop["items"]["type"] for item in value), name
         literals[snake(name)] = value
-    settings_from_inputs(literals)
+    settings(literals)
 
 
 def _ts_value(text: str) -> object:
@@ -80,11 +82,11 @@ def _ts_value(text: str) -> object:
         return COMPUTED
 
 
-def typescript_inputs(source: str) -> dict[str, object]:
-    """The args object of index.ts's new LoginMonitoring, one `name: value` a line; any other line but a comment
-    fails, so nothing the program passes goes unchecked."""
-    call = re.search(r'new loginmonitoring\.LoginMonitoring\("[^"]+",\s*\{(.*?)\n\}\);', source, re.S)
-    assert call, "index.ts creates no loginmonitoring.LoginMonitoring"
+def typescript_inputs(source: str, component: str = "LoginMonitoring") -> dict[str, object]:
+    """The args object of index.ts's new LoginMonitoring (or another component), one `name: value` a line; any
+    other line but a comment fails, so nothing the program passes goes unchecked."""
+    call = re.search(rf'new loginmonitoring\.{component}\("[^"]+",\s*\{{(.*?)\n\}}\);', source, re.S)
+    assert call, f"index.ts creates no loginmonitoring.{component}"
     inputs: dict[str, object] = {}
     for line in call.group(1).splitlines():
         text = line.strip()
@@ -114,6 +116,28 @@ def test_typescript_example(resource, schema):
     assert f'import * as loginmonitoring from "{npm}";' in source
     package = json.loads((EXAMPLES / "typescript" / "package.json").read_text(encoding="utf-8"))
     assert package["dependencies"][npm] == f"file:sdks/{PACKAGE_NAME}"
+
+
+def test_typescript_hub_example(schema):
+    # The hub is a program of its own; members read its stack outputs by the names they have in the program.
+    source = (EXAMPLES / "typescript" / "hub" / "index.ts").read_text(encoding="utf-8")
+    exports = dict(re.findall(r"^export const (\w+) = hub\.(\w+);$", source, re.M))
+    assert all(name == output for name, output in exports.items()), exports
+    assert set(HUB_OUTPUTS) <= set(exports)
+    outputs = set(re.findall(r"\bhub\.(\w+)", source))
+    check(
+        typescript_inputs(source, "LoginMonitoringHub"),
+        outputs,
+        schema["resources"][HUB_TOKEN],
+        settings_from_hub_inputs,
+    )
+    assert 'new loginmonitoring.LoginMonitoringHub("login-monitoring-hub",' in source
+    npm, _ = sdk_names(schema)
+    assert f'import * as loginmonitoring from "{npm}";' in source
+    package = json.loads((EXAMPLES / "typescript" / "hub" / "package.json").read_text(encoding="utf-8"))
+    assert package["dependencies"][npm] == f"file:sdks/{PACKAGE_NAME}"
+    project = yaml.safe_load((EXAMPLES / "typescript" / "hub" / "Pulumi.yaml").read_text(encoding="utf-8"))
+    assert project["runtime"]["name"] == "nodejs"
 
 
 @pytest.mark.parametrize(

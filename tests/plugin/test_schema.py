@@ -10,15 +10,18 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from components import login_monitoring
-from components.settings import CONFIG_KEYS, OUTPUT_FIELDS, LoginMonitoringArgs
+from components import hub, login_monitoring
+from components.hub_connection import HUB_OUTPUTS
+from components.settings import CONFIG_KEYS, HUB_INPUT_FIELDS, OUTPUT_FIELDS, STACK_ROLES, LoginMonitoringArgs
 from plugin import snapshot
 from plugin.provider import PACKAGE_NAME, ROOT, SCHEMA_SNAPSHOT, LoginMonitoringProvider
 from tests.components.program import run_stack
 
 TOKEN = f"{PACKAGE_NAME}:index:LoginMonitoring"
-# The hub is a stack of its own (stackRole 'hub'); what only a hub reads has no place on a member's component.
-HUB_ONLY_KEYS = {"stackRole", "memberRegions", "memberSignInLogGroupArns"}
+HUB_TOKEN = f"{PACKAGE_NAME}:index:LoginMonitoringHub"
+# stackRole is no input: a program chooses the role by the component it creates, one per role.
+COMPONENT_OF_ROLE = {"member": TOKEN, "hub": HUB_TOKEN}
+ROLE_KEY = "stackRole"
 # Inputs a program may pass as Outputs (secrets, values known only at deployment); every other one is plain.
 OUTPUT_INPUTS = {"alertWebhookUrl"}
 CONFIG_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "array": "array"}
@@ -40,6 +43,11 @@ def resource(schema) -> dict:
     return schema["resources"][TOKEN]
 
 
+@pytest.fixture(scope="module")
+def hub_resource(schema) -> dict:
+    return schema["resources"][HUB_TOKEN]
+
+
 def test_the_committed_snapshot_is_what_the_analyzer_infers(schema):
     assert json.loads(SCHEMA_SNAPSHOT.read_text(encoding="utf-8")) == schema, (
         "plugin/schema.json is stale: run `python -m plugin.snapshot` and commit it"
@@ -47,13 +55,15 @@ def test_the_committed_snapshot_is_what_the_analyzer_infers(schema):
     assert SCHEMA_SNAPSHOT.read_text(encoding="utf-8") == snapshot.schema_text()
 
 
-def test_package_name_version_and_the_one_component(schema, resource):
+def test_package_name_version_and_the_two_components(schema, resource, hub_resource):
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert (schema["name"], schema["version"]) == (PACKAGE_NAME, version)
-    assert list(schema["resources"]) == [TOKEN]
-    assert resource["isComponent"] is True and resource["description"]
-    # The type the program's component registers, so a stack may move between the two without replacing it.
+    assert list(schema["resources"]) == [TOKEN, HUB_TOKEN]
+    for component in (resource, hub_resource):
+        assert component["isComponent"] is True and component["description"]
+    # The types the program's components register, so a stack may move between the two without replacing them.
     assert run_stack("dev").one(TOKEN).name == "login-monitoring"
+    assert run_stack("hub").one(HUB_TOKEN).name == hub.HUB_NAME == "login-monitoring-hub"
 
 
 def test_the_package_has_the_projects_namespace_and_a_description(schema):
@@ -62,9 +72,12 @@ def test_the_package_has_the_projects_namespace_and_a_description(schema):
     assert "sign-ins" in schema["description"]
 
 
-def test_the_webhook_url_is_a_secret_input(resource):
+def test_the_webhook_url_is_a_secret_input(resource, hub_resource):
     # The URL carries the hook's token: the SDKs wrap it as a secret even when the program passes a plain string.
-    assert [name for name, prop in resource["inputProperties"].items() if prop.get("secret")] == ["alertWebhookUrl"]
+    for component in (resource, hub_resource):
+        assert [name for name, prop in component["inputProperties"].items() if prop.get("secret")] == [
+            "alertWebhookUrl"
+        ]
     assert {_camel(field) for field in OUTPUT_FIELDS} == {"alertWebhookUrl"}
 
 
@@ -73,15 +86,46 @@ def _camel(attribute: str) -> str:
     return head + "".join(word.title() for word in rest)
 
 
-def test_config_keys_and_inputs_map_both_ways(resource):
-    inputs = set(resource["inputProperties"])
-    assert inputs == set(CONFIG_KEYS) - HUB_ONLY_KEYS, (
-        f"config keys without an input: {sorted(set(CONFIG_KEYS) - HUB_ONLY_KEYS - inputs)}; "
-        f"inputs without a config key: {sorted(inputs - set(CONFIG_KEYS))}"
+def test_config_keys_and_inputs_map_both_ways(schema):
+    """Every config key is an input of the member's component or the hub's, or (stackRole) the choice between
+    them; every input of either is a config key."""
+    assert set(COMPONENT_OF_ROLE) == set(STACK_ROLES)
+    inputs = {role: set(schema["resources"][token]["inputProperties"]) for role, token in COMPONENT_OF_ROLE.items()}
+    covered = {ROLE_KEY} | inputs["member"] | inputs["hub"]
+    assert covered == set(CONFIG_KEYS), (
+        f"config keys without an input: {sorted(set(CONFIG_KEYS) - covered)}; "
+        f"inputs without a config key: {sorted(covered - set(CONFIG_KEYS))}"
     )
-    assert set(CONFIG_KEYS) > HUB_ONLY_KEYS
+    assert ROLE_KEY not in inputs["member"] | inputs["hub"]
+    # What the member's component lacks is what Pulumi.yaml calls a hub's alone, and the hub has no member key.
+    hub_only = {key for key, declared in DECLARED.items() if declared["description"].startswith("Hub only:")}
+    assert inputs["hub"] - inputs["member"] == hub_only == {"memberRegions", "memberSignInLogGroupArns"}
+    assert not {key for key in inputs["hub"] if DECLARED[key]["description"].startswith("Member only:")}
     # Every input is optional: each takes the default the stack config has.
-    assert resource["requiredInputs"] == []
+    for token in COMPONENT_OF_ROLE.values():
+        assert schema["resources"][token]["requiredInputs"] == []
+
+
+class _Reader:
+    """Settings that note which fields are read; properties (slack_channel) read the fields they are made of."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+
+    def __getattr__(self, name: str) -> object:
+        declared = getattr(LoginMonitoringArgs, name, None)
+        if isinstance(declared, property):
+            return declared.fget(self)
+        self.read.add(name)
+        return f"<{name}>"
+
+
+def test_the_hubs_inputs_are_the_settings_the_hub_reads():
+    # The program and the package build the hub's args with hub_args, and tag what the hub creates with `tags`.
+    reader = _Reader()
+    hub.hub_args(reader)
+    assert reader.read | {"tags"} == HUB_INPUT_FIELDS
+    assert {"alert_emails", "organization_id", "member_regions", "slack_channel_id", "teams_channel_id"} <= reader.read
 
 
 def _default(key: str) -> object:
@@ -96,8 +140,9 @@ def _attribute(key: str) -> str:
     return "".join(f"_{char.lower()}" if char.isupper() else char for char in key)
 
 
-def test_every_input_has_the_config_keys_type_description_and_default(resource):
-    for key, prop in resource["inputProperties"].items():
+@pytest.mark.parametrize("token", [TOKEN, HUB_TOKEN])
+def test_every_input_has_the_config_keys_type_description_and_default(schema, token):
+    for key, prop in schema["resources"][token]["inputProperties"].items():
         declared = DECLARED[key]
         expected_type = "object" if key == "tags" else CONFIG_TYPES[declared["type"]]
         assert prop["type"] == expected_type, key
@@ -133,3 +178,16 @@ def test_outputs_are_what_the_stack_exports_each_described(resource, provider):
     # What every stack has is required; what depends on settings may be absent.
     assert {"alertTopicArn", "notifierFunctionArn", "signInLogGroupArn", "healthTopicArn"} <= set(resource["required"])
     assert not {"trailArn", "hubLinkArn", "backtestWorkgroup", "dashboardName"} & set(resource["required"])
+
+
+def test_the_hubs_outputs_are_what_the_hub_stack_exports_each_described(hub_resource, provider):
+    outputs = hub_resource["properties"]
+    mapping = provider._component_defs["LoginMonitoringHub"].outputs_mapping
+    every = SimpleNamespace(**{attribute: f"<{attribute}>" for attribute in mapping.values()})
+    assert list(outputs) == list(hub.LoginMonitoringHub.outputs(every)) == list(run_stack("hub").outputs)
+    for name, prop in outputs.items():
+        assert prop.get("description"), name
+    assert outputs["sinkArns"]["type"] == "object"
+    assert outputs["sinkArns"]["additionalProperties"]["type"] == "string"
+    # A hub always has each of them; members read them through hubStack.
+    assert set(hub_resource["required"]) == set(outputs) > set(HUB_OUTPUTS)
