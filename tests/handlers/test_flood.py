@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
-from handlers.notifier import process_batch, send_digests
-from tests.handlers.events import event, subscription_payload
-from tests.handlers.faulty import Atomic, all_at_once
+from handlers.notifier import send_digests
+from tests.handlers.events import event
+from tests.handlers.faulty import all_at_once
+from tests.handlers.flood_runs import T0, at, deliver, digests, last_time
 
-T0 = datetime(2024, 5, 31, 23, 0, tzinfo=UTC)
 IPS = ("193.99.144.80", "1.0.16.1", "8.8.8.8")
 
 
@@ -27,33 +27,6 @@ def failures(count: int, start: datetime = T0, spacing: int = 10, prefix: str = 
         )
         for index in range(count)
     ]
-
-
-def at(moment: datetime):
-    return lambda: moment
-
-
-def deliver(aws, messages, clock: datetime, known=None, **config):
-    values = {"flood_table": "flood", "quiet_minutes": 10, **config}
-    return process_batch(
-        subscription_payload(messages),
-        aws.config(**values),
-        Atomic(aws.dynamodb),
-        Atomic(aws.sns),
-        flood_known=known,
-        clock=at(clock),
-    )
-
-
-def digests(aws, clock: datetime, **config) -> int:
-    values = {"flood_table": "flood", "quiet_minutes": 10, **config}
-    return send_digests(
-        aws.config(**values), Atomic(aws.dynamodb), Atomic(aws.sns), clock=at(clock), sleep=lambda s: None
-    )
-
-
-def last_time(messages) -> datetime:
-    return max(datetime.fromisoformat(m["eventTime"]) for m in messages)
 
 
 def test_a_burst_sends_one_mail_then_one_digest_when_it_is_over(aws):

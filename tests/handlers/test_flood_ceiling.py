@@ -8,17 +8,17 @@ mail of their own; the rest go into the account's digest, which says how many, f
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
 from handlers.flood import DEFAULT_BURST_LIMIT
-from handlers.notifier import ConfigurationError, NotifierConfig, process_batch, send_digests
+from handlers.notifier import ConfigurationError, NotifierConfig, process_batch
 from tests.handlers.events import event, subscription_payload
-from tests.handlers.faulty import Atomic, Faulty, all_at_once, client_error
+from tests.handlers.faulty import Faulty, all_at_once, client_error
+from tests.handlers.flood_runs import T0, deliver, digests, last_time
 
-T0 = datetime(2024, 5, 31, 23, 0, tzinfo=UTC)
 PREFIXES = (1, 8, 193, 45)
 
 
@@ -56,29 +56,6 @@ def sprayed(count: int, start: datetime = T0, spacing: float = 2) -> list:
         )
         for index in range(count)
     ]
-
-
-def last_time(messages) -> datetime:
-    return max(datetime.fromisoformat(m["eventTime"]) for m in messages)
-
-
-def deliver(aws, messages, clock: datetime, known=None, **config):
-    values = {"flood_table": "flood", "quiet_minutes": 10, **config}
-    return process_batch(
-        subscription_payload(messages),
-        aws.config(**values),
-        Atomic(aws.dynamodb),
-        Atomic(aws.sns),
-        flood_known=known,
-        clock=lambda: clock,
-    )
-
-
-def digests(aws, clock: datetime, **config) -> int:
-    values = {"flood_table": "flood", "quiet_minutes": 10, **config}
-    return send_digests(
-        aws.config(**values), Atomic(aws.dynamodb), Atomic(aws.sns), clock=lambda: clock, sleep=lambda s: None
-    )
 
 
 def in_batches(aws, messages, size: int = 20, known=None) -> None:
