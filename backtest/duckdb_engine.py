@@ -19,7 +19,7 @@ import heapq
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -34,6 +34,7 @@ from replay.readers import REQUIRED_FIELDS, Problem, read_events
 
 _RECORDS_START = re.compile(r'^\s*\{\s*"Records"\s*:\s*\[')
 _SNIFF_BYTES = 1 << 16
+_HEAD_BYTES = 256
 _CONTAINERS = ("Records", "Events", "events")
 # CloudTrail delivers files of a few MB; the cap only bounds one record document in memory.
 _MAX_DOCUMENT_BYTES = 1 << 28
@@ -45,6 +46,13 @@ _PER_THREAD_DOCUMENTS = 16
 _MEMORY_BESIDES_READING = 64 << 20
 
 
+def _unpacked_size(path: Path) -> int:
+    """A gzipped file's unpacked size modulo 2**32, from its trailer (ISIZE)."""
+    with path.open("rb") as handle:
+        handle.seek(-4, 2)
+        return int.from_bytes(handle.read(4), "little")
+
+
 def _object_bytes(paths: Sequence[Path]) -> int:
     """A maximum_object_size that holds the largest of `paths` whole: DuckDB reserves about twice it per
     reading thread, so the 256 MB cap itself would cost more memory than everything else."""
@@ -52,9 +60,7 @@ def _object_bytes(paths: Sequence[Path]) -> int:
     for path in paths:
         size = path.stat().st_size
         if _is_gzip(path):
-            with path.open("rb") as handle:
-                handle.seek(-4, 2)
-                size = max(size, int.from_bytes(handle.read(4), "little"))  # gzip's ISIZE: the unpacked size
+            size = max(size, _unpacked_size(path))
         largest = max(largest, size)
     bound = _MIN_DOCUMENT_BYTES
     while bound <= largest and bound < _MAX_DOCUMENT_BYTES:
@@ -76,11 +82,43 @@ class MemoryLimitError(ValueError):
     """--memory-limit is not a size DuckDB understands."""
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """How DuckDB reads a file of records: gzipped or not, and whether the document is on one line.
+
+    CloudTrail writes each file's document on one line, which DuckDB reads as newline-delimited JSON at
+    twice the speed of a document it must parse to find where it ends. A file that turns out to span
+    several lines is refused by that reader and read again as a whole document.
+    """
+
+    gzipped: bool
+    one_line: bool
+
+
 @dataclass
 class _Inputs:
-    records: dict[bool, list[int]] = field(default_factory=lambda: {True: [], False: []})  # gzipped -> files
+    records: dict[_Layout, list[int]] = field(default_factory=dict)
     lines: list[int] = field(default_factory=list)
     python: list[int] = field(default_factory=list)
+
+    def moved(self, files: set[int], *, refused: bool) -> _Inputs:
+        """These inputs with `files` given to the Python reader; but when DuckDB `refused` them, a file it
+        read as one line of JSON is read again as a whole document first."""
+        records: dict[_Layout, list[int]] = {}
+        python = {*self.python, *(index for index in self.lines if index in files)}
+        for layout, group in self.records.items():
+            for index in group:
+                if index not in files:
+                    records.setdefault(layout, []).append(index)
+                elif refused and layout.one_line:
+                    records.setdefault(replace(layout, one_line=False), []).append(index)
+                else:
+                    python.add(index)
+        return _Inputs(
+            records={layout: sorted(group) for layout, group in records.items()},
+            lines=[index for index in self.lines if index not in files],
+            python=sorted(python),
+        )
 
 
 def _is_gzip(path: Path) -> bool:
@@ -88,17 +126,30 @@ def _is_gzip(path: Path) -> bool:
         return probe.read(2) == b"\x1f\x8b"
 
 
-def _classify(path: Path) -> str:
-    """'records' or 'lines' when DuckDB reads the file as replay/readers.py would; 'python' otherwise."""
+def _classify(path: Path) -> tuple[str, _Layout]:
+    """'records' or 'lines' when DuckDB reads the file as replay/readers.py would, 'python' otherwise; its layout."""
     try:
-        opener = gzip.open if _is_gzip(path) else open
-        # Reading this far also ends most gzipped files, so a bad trailer (CRC, size) shows here, as it does
-        # to the Python reader; DuckDB's own gzip reader does not check it.
-        with opener(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+        gzipped = _is_gzip(path)
+        with (gzip.open if gzipped else open)(path, "rb") as handle:
+            if gzipped and _unpacked_size(path) > _SNIFF_BYTES:
+                # Only the start of a large file is unpacked to tell a CloudTrail file, which keeps this quick
+                # over thousands of files.
+                head = handle.read(_HEAD_BYTES)
+                start = head.decode("utf-8", errors="replace")
+                if _RECORDS_START.match(start):
+                    return "records", _Layout(gzipped=True, one_line="\n" not in start)
+                head += handle.read(_SNIFF_BYTES - len(head))
+            else:
+                # Read to its end, so a bad trailer (CRC, size) shows here, as it does to the Python reader;
+                # DuckDB's own gzip reader does not check it.
+                head = handle.read(_SNIFF_BYTES)
         text = head.decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
-        return "python"  # replay/readers.py names the problem
+        return "python", _Layout(gzipped=False, one_line=False)  # replay/readers.py names the problem
+    return _kind(text), _Layout(gzipped=gzipped, one_line="\n" not in text.rstrip())
+
+
+def _kind(text: str) -> str:
     if _RECORDS_START.match(text):
         return "records"
     for line in text.splitlines(keepends=True):
@@ -124,6 +175,13 @@ def _events_and_problems(path: Path) -> Iterator[dict | Problem]:
         pending.clear()
         yield event
     yield from pending
+
+
+def _json_value(text: str):
+    """The value of JSON text as DuckDB writes it; a string without escapes is the text between its quotes."""
+    if text.startswith('"') and "\\" not in text:
+        return text[1:-1]
+    return json.loads(text)
 
 
 def _quote(value: str) -> str:
@@ -159,11 +217,11 @@ class DuckDBReplay:
 
     def run(self, files: Sequence[Path], report) -> int:
         """Replay `files` (in order); report problems in replay/readers.py's order; return the files read."""
-        kinds = [_classify(path) for path in files]
         inputs = _Inputs()
-        for index, (path, kind) in enumerate(zip(files, kinds, strict=True)):
+        for index, path in enumerate(files):
+            kind, layout = _classify(path)
             if kind == "records":
-                inputs.records[_is_gzip(path)].append(index)
+                inputs.records.setdefault(layout, []).append(index)
             elif kind == "lines":
                 inputs.lines.append(index)
             else:
@@ -182,20 +240,20 @@ class DuckDBReplay:
                         "raise --memory-limit or replay fewer files at once"
                     ) from error
                 except duckdb.Error as error:
-                    odd = self._unreadable(connection, files, inputs, Path(folder))
-                    if not odd:
+                    refused = self._unreadable(connection, files, inputs, Path(folder))
+                    if not refused:
                         # No file to blame: an event the Python reader took that DuckDB cannot hold (a lone
                         # surrogate in a string, say).
                         raise EngineRefused(
                             f"DuckDB cannot read these events ({str(error).splitlines()[0]}); "
                             "replay them with --engine python"
                         ) from error
+                    inputs = inputs.moved(refused, refused=True)
+                    continue
                 if not odd:
                     break
                 # Rare: a file DuckDB would read differently from the Python reader; the reader takes it.
-                inputs.records = {gz: [i for i in group if i not in odd] for gz, group in inputs.records.items()}
-                inputs.lines = [i for i in inputs.lines if i not in odd]
-                inputs.python = sorted({*inputs.python, *odd})
+                inputs = inputs.moved(odd, refused=False)
             self._finish(connection, read_problems, report)
         duckdb_files = len(files) - len(inputs.python)
         return duckdb_files + sum(read_ok.values())
@@ -240,7 +298,7 @@ class DuckDBReplay:
 
     def _sources(self, files, inputs: _Inputs, folder: Path, *, python: bool = True) -> str:
         parts = []
-        for gzipped, indexes in inputs.records.items():
+        for layout, indexes in sorted(inputs.records.items(), key=lambda item: astuple(item[0])):
             if not indexes:
                 continue
             listed = [files[i] for i in indexes]
@@ -256,8 +314,9 @@ class DuckDBReplay:
                              Records, coalesce(len(Records), 0) = 0 AS document_end,
                              CASE WHEN len(Records) > 0 THEN Records ELSE [NULL::JSON] END AS items
                       FROM read_json({_file_list(listed)}, columns={{'Records': 'JSON[]'}},
-                                     format='unstructured', records=true, filename=true,
-                                     compression={_quote("gzip" if gzipped else "auto_detect")},
+                                     format={_quote("newline_delimited" if layout.one_line else "unstructured")},
+                                     records=true, filename=true,
+                                     compression={_quote("gzip" if layout.gzipped else "auto_detect")},
                                      maximum_object_size={_object_bytes(listed)}))"""
             )
         for index in inputs.lines:
@@ -279,9 +338,7 @@ class DuckDBReplay:
     def _unreadable(self, connection, files, inputs: _Inputs, folder: Path) -> set[int]:
         """After DuckDB refused the batch: the files it cannot read on their own, read as the batch reads them."""
         refused = set()
-        singles = [
-            _Inputs(records={gz: [index], not gz: []}) for gz, group in inputs.records.items() for index in group
-        ]
+        singles = [_Inputs(records={layout: [index]}) for layout, group in inputs.records.items() for index in group]
         singles += [_Inputs(lines=[index]) for index in inputs.lines]
         for single in singles:
             try:
@@ -290,7 +347,7 @@ class DuckDBReplay:
                     f"SELECT count(doc), max(length(doc)) FROM ({self._sources(files, single, folder, python=False)})"
                 ).fetchall()
             except duckdb.Error:
-                refused.update(single.records[True] + single.records[False] + single.lines)
+                refused.update(single.lines, *single.records.values())
         return refused
 
     # ------------------------------------------------------------------ evaluation
@@ -328,7 +385,7 @@ class DuckDBReplay:
             flags = flags_select(rows, "doc", [*carried, "odd_file"], self.patterns, raw, document="body")
             connection.execute(
                 f"""CREATE TEMP TABLE screened AS WITH source_rows AS ({source})
-                    SELECT * EXCLUDE (body), {narrow}, {body} FROM ({flags.sql("duckdb")})"""
+                    SELECT * EXCLUDE (body), {narrow}, {body} FROM ({flags.sql("duckdb", copy=False)})"""
             )
             connection.execute(
                 f"""CREATE TEMP TABLE flagged AS SELECT {flagged_columns}, body
@@ -341,7 +398,7 @@ class DuckDBReplay:
                 f"""CREATE TEMP TABLE screened AS WITH source_rows AS ({source})
                     SELECT file, position, document_end, {narrow}, candidate,
                            CASE WHEN candidate THEN event_time END AS event_time, doc
-                    FROM ({screen.sql("duckdb")})"""
+                    FROM ({screen.sql("duckdb", copy=False)})"""
             )
             flags = flags_select(
                 exp.to_table("screened"),
@@ -354,9 +411,12 @@ class DuckDBReplay:
             )
             # Unfiltered: DuckDB would copy every flag's expression into a pushed-down filter and work each
             # selector's kind out again per pattern, far slower than writing the few ruled-out rows.
-            connection.execute(
-                f"CREATE TEMP TABLE flagged AS SELECT {flagged_columns}, {body} FROM ({flags.sql('duckdb')})"
-            )
+            evaluated = flags.sql("duckdb", copy=False)
+            # The rows' order is the screen's business, not this table's (the report orders them): without
+            # keeping it, DuckDB evaluates the candidates on every core.
+            connection.execute("SET preserve_insertion_order = false")
+            connection.execute(f"CREATE TEMP TABLE flagged AS SELECT {flagged_columns}, {body} FROM ({evaluated})")
+            connection.execute("SET preserve_insertion_order = true")
         odd = connection.execute(
             """SELECT file FROM screened GROUP BY file
                HAVING bool_or(odd) OR count(*) FILTER (WHERE position = 0) > 1"""
@@ -400,9 +460,9 @@ class DuckDBReplay:
             if signin:
                 event = json.loads(body)
             else:
-                event = {} if event_id is None else {"eventID": json.loads(event_id)}
+                event = {} if event_id is None else {"eventID": _json_value(event_id)}
                 if event_time is not None:
-                    event["eventTime"] = json.loads(event_time)
+                    event["eventTime"] = _json_value(event_time)
             replay.record(event, positions, signin)
 
 

@@ -61,13 +61,13 @@ def screen_select(
         return None
     raw = raw or {}
     first = _first_read(patterns, raw, tests)
-    read = exp.select(exp.Star(), exp.alias_(extract_values(exp.column(doc), first), SHORT)).from_(source)
+    read = exp.select(exp.Star(), exp.alias_(extract_values(exp.column(doc), first), SHORT)).from_(source, copy=False)
     raw_texts = [exp.alias_(_text_of(path, SHORT, first.paths), name) for name, path in raw.items()]
     candidate = condition(tests, lambda path: _text_of(path, SHORT, first.paths))
-    screened = exp.select(*carried, *raw_texts, exp.alias_(candidate, CANDIDATE), doc)
+    screened = exp.select(*carried, *raw_texts, exp.alias_(candidate, CANDIDATE, copy=False), doc)
     kept_doc = exp.Case().when(exp.column(CANDIDATE), exp.column(doc))
     return exp.select(*carried, *raw, CANDIDATE, exp.alias_(kept_doc, doc)).from_(
-        screened.from_(read.subquery("read")).subquery("screened")
+        screened.from_(read.subquery("read", copy=False), copy=False).subquery("screened", copy=False)
     )
 
 
@@ -93,7 +93,7 @@ def flags_select(
     fields = Fields()
     predicates = [predicate(compiled, fields) for compiled in patterns]
     flags = [
-        exp.alias_(exp.func("coalesce", expand_some_values(test), exp.false()), f"m{i}")
+        exp.alias_(exp.func("coalesce", expand_some_values(test), exp.false()), f"m{i}", copy=False)
         for i, test in enumerate(predicates)
     ]
     lists = list_names(fields)
@@ -112,23 +112,27 @@ def flags_select(
         raw_texts = [exp.alias_(_text_of(path, SHORT, first.paths), name) for name, path in raw.items()]
         texts = [exp.alias_(_text_of(path, SHORT, first.paths), f"r{index}") for index, path in enumerate(fields.paths)]
         values = exp.select(*carried, *raw_texts, *documents, *texts, *lists).from_(
-            read.from_(source).subquery("extracted")
+            read.from_(source, copy=False).subquery("extracted", copy=False)
         )
         return _evaluate(values, kept, fields, flags)
     every = exp.alias_(extract_values(exp.column(doc), fields), VALUES)
     values = exp.select(*carried, *raw, *document_column, every, *list_columns(exp.column(doc), fields))
-    values = values.from_(source).where(exp.column(CANDIDATE))
-    passed = exp.select(*kept, *raw_columns(fields), *lists).from_(values.subquery("extracted"))
+    values = values.from_(source, copy=False).where(exp.column(CANDIDATE), copy=False)
+    passed = exp.select(*kept, *raw_columns(fields), *lists).from_(values.subquery("extracted", copy=False), copy=False)
     if candidates_only:
         return _evaluate(passed, kept, fields, flags)
     ruled_out = exp.select(*carried, *raw, *(exp.alias_(exp.null(), name) for name in documents))
-    ruled_out = ruled_out.select(*(exp.false() for _ in flags)).from_(source).where(exp.not_(exp.column(CANDIDATE)))
-    return exp.union(_evaluate(passed, kept, fields, flags), ruled_out, distinct=False)
+    ruled_out = (
+        ruled_out.select(*(exp.false() for _ in flags)).from_(source.copy()).where(exp.not_(exp.column(CANDIDATE)))
+    )
+    return exp.union(_evaluate(passed, kept, fields, flags), ruled_out, distinct=False, copy=False)
 
 
 def _evaluate(texts: exp.Select, kept: Sequence[str], fields: Fields, flags: Sequence[exp.Expression]) -> exp.Select:
-    typed = exp.select(*kept, *field_columns(fields), *list_names(fields)).from_(texts.subquery("texts"))
-    return exp.select(*kept, *flags).from_(typed.subquery("typed"))
+    typed = exp.select(*kept, *field_columns(fields), *list_names(fields)).from_(
+        texts.subquery("texts", copy=False), copy=False
+    )
+    return exp.select(*kept, *flags).from_(typed.subquery("typed", copy=False), copy=False)
 
 
 def match_events(patterns: Sequence[CompiledPattern], events: Iterable[Any]) -> list[list[bool]]:

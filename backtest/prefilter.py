@@ -121,4 +121,4 @@ def condition(tests: frozenset[TextTest], text_of: Callable[[Path], exp.Expressi
             parts.append(exp.In(this=text.copy(), expressions=[exp.Literal.string(item) for item in exact]))
         for core in sorted(test.text for test in tests if test.path == path and not test.exact):
             parts.append(exp.func("contains", text.copy(), exp.Literal.string(core)))
-    return exp.func("coalesce", exp.or_(*parts), exp.false()) if parts else exp.false()
+    return exp.func("coalesce", exp.or_(*parts, copy=False), exp.false()) if parts else exp.false()

@@ -131,7 +131,7 @@ def _any(parts: Iterable[exp.Expression]) -> exp.Expression:
     kept = [part for part in parts if part != exp.false()]
     if not kept:
         return exp.false()
-    return kept[0] if len(kept) == 1 else exp.Paren(this=exp.or_(*kept))
+    return kept[0] if len(kept) == 1 else exp.Paren(this=exp.or_(*kept, copy=False))
 
 
 def _all(parts: Sequence[exp.Expression]) -> exp.Expression:
@@ -140,7 +140,7 @@ def _all(parts: Sequence[exp.Expression]) -> exp.Expression:
     kept = [part for part in parts if part != exp.true()]
     if not kept:
         return exp.true()
-    return kept[0] if len(kept) == 1 else exp.and_(*kept)
+    return kept[0] if len(kept) == 1 else exp.and_(*kept, copy=False)
 
 
 def _regex_test(text: exp.Expression, node: Comparison) -> exp.Expression:

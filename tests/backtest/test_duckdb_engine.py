@@ -143,6 +143,48 @@ def test_documents_duckdb_cannot_transform_go_to_the_python_reader(tmp_path, cap
     assert result["events"] >= 2
 
 
+def read_by_python(monkeypatch) -> list[str]:
+    """The names of the files the DuckDB engine hands to the Python reader."""
+    from backtest import duckdb_engine
+
+    names: list[str] = []
+    reader = duckdb_engine.read_events
+
+    def spy(path, *args, **kwargs):
+        names.append(Path(path).name)
+        return reader(path, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb_engine, "read_events", spy)
+    return names
+
+
+def test_documents_over_several_lines_are_read_by_duckdb_as_whole_documents(tmp_path, capsys, monkeypatch):
+    events = generated.events(600, seed=11)
+    for index, event in enumerate(events):
+        event.setdefault("eventTime", f"2024-05-01T10:{index // 10:02d}:00Z")
+        if event.get("eventName") is None:
+            event["eventName"] = "GetObject"
+        event["eventID"] = f"id-{index}"
+    one_line = json.dumps({"Records": events[:200]})
+    (tmp_path / "a-one-line.json.gz").write_bytes(gzip.compress(one_line.encode()))
+    (tmp_path / "b-pretty.json").write_text(json.dumps({"Records": events[200:300]}, indent=2))
+    (tmp_path / "c-pretty.json.gz").write_bytes(
+        gzip.compress(json.dumps({"Records": events[300:400]}, indent=1).encode())
+    )
+    # One line as far as the start shows (the first 256 bytes of a large gzipped file), then a line break: the
+    # one-line reader refuses it and it is read again as a whole document.
+    text = json.dumps({"Records": events[400:]})
+    cut = text.index('}, {"', 2000) + 2
+    broken = text[:cut] + "\n" + text[cut:]
+    assert len(broken) > 1 << 16
+    (tmp_path / "d-late-break.json.gz").write_bytes(gzip.compress(broken.encode()))
+    python_read = read_by_python(monkeypatch)
+    result = assert_same_report(capsys, str(tmp_path))
+    assert result["events"] == 600 and result["filesRead"] == 4
+    assert python_read == []
+    assert sum(item["matches"] for item in result["detections"]) > 20
+
+
 def test_event_ids_that_are_not_strings_are_told_apart_by_their_json_text(tmp_path, capsys):
     stop = ct("StopLogging", "cloudtrail.amazonaws.com")
     ids = [1, 1.0, "1", True, {"id": 7}, {"id": 7}, [1], 10, 1e1]
