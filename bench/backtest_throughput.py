@@ -6,8 +6,8 @@
 --generator realistic writes bench.realistic_trail's history instead (data events, two accounts, three
 Regions, 5-minute files, errors, service events, sign-in bursts, duplicates): what a real trail holds,
 where the project's own mix flatters the engines. --memory-limit is passed to DuckDB (without it, DuckDB
-runs under its own default limit). The summary says whether DuckDB met its goals: at least 3 times as
-fast as Python on wall time, and a peak of at most 400 MB.
+runs under its own default limit). The summary says whether DuckDB met its goals: a peak of at most
+400 MB, and on the realistic generator at least 3 times as fast as Python on wall time.
 
 Writes the synthetic events of bench.replay_throughput as gzipped `{"Records": [...]}` files (one
 folder per hour, as CloudTrail delivers them), then runs `python -m replay --format json` once per
@@ -192,10 +192,17 @@ def main(argv: list[str] | None = None) -> int:
         speedup = python["seconds"] / duckdb["seconds"]
         alone = (python["seconds"] - python["sharedSeconds"]) / (duckdb["seconds"] - duckdb["sharedSeconds"])
         cpu_ratio = python["cpuSeconds"] / duckdb["cpuSeconds"]
+        verdict = "met" if speedup >= SPEED_UP_GOAL else "NOT met"
+        # The goal is set on what a real trail holds; the project's mix of small, repetitive records is
+        # shown for comparison.
+        goal = (
+            f"goal: at least {SPEED_UP_GOAL:g}x wall: {verdict}"
+            if options.generator == "realistic"
+            else f"the {SPEED_UP_GOAL:g}x goal is set on --generator realistic"
+        )
         print(
             f"duckdb speed-up (fastest rounds): {speedup:.1f}x wall, {alone:.1f}x wall without the shared simulation, "
-            f"{cpu_ratio:.1f}x less CPU (goal: at least {SPEED_UP_GOAL:g}x wall: "
-            f"{'met' if speedup >= SPEED_UP_GOAL else 'NOT met'})"
+            f"{cpu_ratio:.1f}x less CPU ({goal})"
         )
         print(
             f"duckdb peak memory, largest of all rounds: {peaks['duckdb']:,.0f} MB (goal: at most {PEAK_GOAL_MB} MB: "
