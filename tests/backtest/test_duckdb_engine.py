@@ -130,6 +130,19 @@ def test_a_gzip_file_with_a_bad_trailer_is_refused_alike(tmp_path, capsys):
     assert result["events"] == 1 and "CRC" in result["problems"][0]["message"]
 
 
+def test_a_cut_off_or_forged_trailer_is_refused_alike_whatever_size_it_claims(tmp_path, capsys):
+    # The last four bytes claim the unpacked size; a damaged file's claim is no reason to read less of it.
+    stop = ct("StopLogging", "cloudtrail.amazonaws.com", eventID="stop-1", userAgent="x" * 300)
+    data = gzip.compress(json.dumps({"Records": [stop]}).encode())
+    (tmp_path / "cut.json.gz").write_bytes(data[:-4])  # the CRC now reads as a size of gigabytes
+    forged = bytearray(data)
+    forged[-2] ^= 1  # claims 64 KiB more than it holds
+    (tmp_path / "forged.json.gz").write_bytes(bytes(forged))
+    write_records(tmp_path / "good.json.gz", [{**stop, "eventID": "stop-2"}])
+    result = assert_same_report(capsys, str(tmp_path))
+    assert result["events"] == 1 and len(result["problems"]) == 2
+
+
 def test_documents_duckdb_cannot_transform_go_to_the_python_reader(tmp_path, capsys):
     stop = ct("StopLogging", "cloudtrail.amazonaws.com", eventID="stop-1")
     first = json.dumps({"Records": [stop]})
