@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from typing import Any
 
+from components.login_monitoring_hub_inputs import LoginMonitoringHubInputs
+
 AWS_NAMESPACE = "aws"
 # Namespaces the Pulumi CLI and other tools own; nothing here reads them, nothing here judges them.
 _FOREIGN_NAMESPACES = ("pulumi",)
@@ -97,8 +99,8 @@ def ignored_settings(args: Any, key_of: Callable[[str], str]) -> list[str]:
     defaults = {field.name: field.default for field in fields(args)}
     unused: list[tuple[str, str]] = []
     if args.is_hub:
-        why = "a hub deploys no detections, trail or notifier"
-        unused += [(attribute, why) for attribute in _MEMBER_ONLY]
+        why = "a hub deploys no detections, trail, notifier or account dashboard"
+        unused += [(attribute, why) for attribute in defaults if attribute not in _NOT_MEMBER_ONLY]
     elif args.trail_mode == "existing":
         why = "trailMode 'existing' creates no trail"
         unused += [(attribute, why) for attribute in _TRAIL_ONLY]
@@ -125,23 +127,19 @@ _TRAIL_ONLY = (
     "trail_log_retention_days",
     "trail_bucket_expiration_days",
 )
-_MEMBER_ONLY = (
-    *_TRAIL_ONLY,
-    "health_emails",
-    "failed_sign_in_threshold",
-    "failed_sign_in_window_seconds",
-    "notify_on",
-    "display_timezone",
-    "sign_in_history_days",
-    "notifier_log_retention_days",
-    "detection_profile",
-    "detection_overrides",
-    "privileged_groups",
-    "link_metrics_to_hub",
-    "outlier_alarm",
-    "outlier_band_width",
-    "outlier_floor",
-    "account_alias",
+# A hub reads its component's inputs (a test holds them to what hub_args reads) and refuses a trail or a hub of
+# its own outright (the checks name those keys); management_account_id has its rule above. A member reads the rest.
+_NOT_MEMBER_ONLY = frozenset(
+    {
+        *LoginMonitoringHubInputs.__required_keys__,
+        *LoginMonitoringHubInputs.__optional_keys__,
+        "stack_role",
+        "hub_stack",
+        "trail_mode",
+        "existing_log_group_name",
+        "backtest_athena",
+        "management_account_id",
+    }
 )
 
 

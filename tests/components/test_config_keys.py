@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from components.config_keys import aws_config_keys
-from components.settings import CONFIG_NAMESPACE, SettingsError, load_settings
+from components import hub
+from components.config_keys import aws_config_keys, ignored_settings
+from components.settings import CONFIG_NAMESPACE, LoginMonitoringArgs, SettingsError, load_settings
 from offline.plan import main as plan_main
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
 from tests.components.program import run_stack
@@ -135,6 +138,8 @@ def test_duplicate_keys_in_a_stack_file_fail_naming_the_key_and_lines(tmp_path):
         ("hub", {"displayTimezone": "Asia/Tokyo"}, f"{NS}:displayTimezone is set but ignored: a hub deploys no"),
         ("hub", {"detectionOverrides": ["vpc-changes.enabled=false"]}, f"{NS}:detectionOverrides is set but ignored"),
         ("hub", {"outlierFloor": 8}, f"{NS}:outlierFloor is set but ignored: a hub deploys no"),
+        ("hub", {"riskNewCountry": False}, f"{NS}:riskNewCountry is set but ignored: a hub deploys no"),
+        ("hub", {"mailBurstLimit": 20}, f"{NS}:mailBurstLimit is set but ignored: a hub deploys no"),
         (
             "dev",
             {"trailMode": "existing", "existingLogGroupName": "org-trail", "trailEvents": "all"},
@@ -175,3 +180,76 @@ def test_the_offline_plan_fails_on_a_misspelled_key_like_preview(tmp_path, capsy
 def test_the_plan_account_must_be_one_the_stack_allows(capsys, account, words):
     assert plan_main(["member-a", "--account-id", account]) == 2
     assert words in capsys.readouterr().err
+
+
+# A valid value other than the default, where flipping a bool or adding one to a number does not give one.
+_OTHER_VALUES = {
+    "health_emails": ("ops@example.com",),
+    "trail_mode": "existing",
+    "existing_log_group_name": "org-trail",
+    "trail_events": "all",
+    "trail_encryption": "kms",
+    "trail_log_retention_days": 400,
+    "failed_sign_in_window_seconds": 600,
+    "notify_on": "risky",
+    "display_timezone": "Asia/Tokyo",
+    "notifier_log_retention_days": 60,
+    "account_alias": "acme-prod",
+    "detection_profile": "cis",
+    "detection_overrides": ("vpc-changes.enabled=false",),
+    "privileged_groups": ("Ops",),
+    "tags": (("team", "security"),),
+    "hub_stack": "acme/login-monitoring/hub",
+    "organization_id": "o-z9y8x7w6v5",
+    "management_account_id": "444455556666",
+    "member_regions": ("eu-west-1",),
+    "member_sign_in_log_group_arns": ("arn:aws:logs:us-east-1:111122223333:log-group:x",),
+    "slack_workspace_id": "T0123ABCD",
+    "slack_channel_id": "C0123ABCD",
+    "teams_tenant_id": "a1b2c3d4-0000-1111-2222-333344445555",
+    "teams_team_id": "b1b2c3d4-0000-1111-2222-333344445555",
+    "teams_channel_id": "19%3aabc%40thread.tacv2",
+    "alert_webhook_url": "https://hooks.example.com/alerts",
+}
+# Settings that are only valid together.
+_TOGETHER = [
+    ("slack_workspace_id", "slack_channel_id"),
+    ("teams_tenant_id", "teams_team_id", "teams_channel_id"),
+]
+# What a hub refuses outright, naming the key: a trail, a hub of its own, Athena on a trail bucket it lacks.
+_HUB_REFUSES = {"trail_mode", "existing_log_group_name", "hub_stack", "backtest_athena"}
+
+
+def _other_values(field: dataclasses.Field) -> dict[str, object]:
+    names = next((group for group in _TOGETHER if field.name in group), (field.name,))
+    return (
+        {name: _OTHER_VALUES[name] for name in names} if field.name in _OTHER_VALUES else {field.name: _flipped(field)}
+    )
+
+
+def _flipped(field: dataclasses.Field) -> object:
+    if isinstance(field.default, bool):
+        return not field.default
+    if isinstance(field.default, int):
+        return field.default + 1
+    raise AssertionError(f"give {field.name} a valid value other than its default in _OTHER_VALUES")
+
+
+def test_every_setting_a_hub_does_not_read_is_refused_or_named_as_ignored():
+    hub_settings = LoginMonitoringArgs(
+        alert_emails=("sec@example.com",), stack_role="hub", organization_id="o-a1b2c3d4e5"
+    )
+    builds = hub.hub_args(hub_settings)
+    for field in dataclasses.fields(LoginMonitoringArgs):
+        if field.name in ("alert_emails", "stack_role"):
+            continue  # the hub's mail and its role itself
+        values = _other_values(field)
+        try:
+            changed = dataclasses.replace(hub_settings, **values)
+        except SettingsError as refused:
+            assert field.name in _HUB_REFUSES, (values, refused.problems)
+            continue
+        assert field.name not in _HUB_REFUSES, values
+        read = hub.hub_args(changed) != builds or field.name == "tags"  # tags mark every resource
+        ignored = [line for line in ignored_settings(changed, str) if line.startswith(f"{field.name} is set")]
+        assert read != bool(ignored), f"{values}: read by the hub {read}, named as ignored {ignored}"
