@@ -113,6 +113,12 @@ def ignored_settings(args: Any, key_of: Callable[[str], str]) -> list[str]:
         unused.append(("member_sign_in_log_group_arns", "only a hub's dashboard shows members' sign-in tables"))
     if not args.is_hub and not args.hub_stack:
         unused.append(("link_metrics_to_hub", "only a member with hubStack links its metrics to a hub"))
+    if not args.is_hub and not args.contributor_insights:
+        unused.append(("top_source_ip_threshold", "only the Contributor Insights alarm uses it (contributorInsights)"))
+    if not args.is_hub and not args.outlier_alarm:
+        unused.append(("outlier_floor", "only the outlier alarm uses it (outlierAlarm)"))
+        if not args.account_dashboard:
+            unused.append(("outlier_band_width", "only the outlier alarm and the account dashboard use it"))
     return [
         f"{key_of(attribute)} is set but ignored: {why}"
         for attribute, why in unused

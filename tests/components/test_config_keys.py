@@ -148,6 +148,17 @@ def test_duplicate_keys_in_a_stack_file_fail_naming_the_key_and_lines(tmp_path):
         ("dev", {"organizationId": "o-a1b2c3d4e5"}, f"{NS}:organizationId is set but ignored"),
         (
             "dev",
+            {"contributorInsights": False, "topSourceIpThreshold": 20},
+            f"{NS}:topSourceIpThreshold is set but ignored: only the Contributor Insights alarm",
+        ),
+        ("dev", {"outlierAlarm": False, "outlierFloor": 8}, f"{NS}:outlierFloor is set but ignored: only the outlier"),
+        (
+            "dev",
+            {"outlierAlarm": False, "accountDashboard": False, "outlierBandWidth": 3},
+            f"{NS}:outlierBandWidth is set but ignored: only the outlier alarm and the account dashboard",
+        ),
+        (
+            "dev",
             {"memberSignInLogGroupArns": ["arn:aws:logs:us-east-1:111122223333:log-group:x"]},
             f"{NS}:memberSignInLogGroupArns is set but ignored: only a hub's dashboard",
         ),
@@ -216,8 +227,13 @@ _TOGETHER = [
     ("slack_workspace_id", "slack_channel_id"),
     ("teams_tenant_id", "teams_team_id", "teams_channel_id"),
 ]
-# What a hub refuses outright, naming the key: a trail, a hub of its own, Athena on a trail bucket it lacks.
-_HUB_REFUSES = {"trail_mode", "existing_log_group_name", "hub_stack", "backtest_athena"}
+# What a hub refuses outright: a trail, a hub of its own, Athena on a trail bucket it lacks (key, words).
+_HUB_REFUSES = {
+    "trail_mode": ("trailMode", "the hub creates no trail"),
+    "existing_log_group_name": ("trailMode", "the hub creates no trail"),
+    "hub_stack": ("hubStack", "a hub does not reference another hub"),
+    "backtest_athena": ("backtestAthena", "a hub or trailMode 'existing' has no trail bucket"),
+}
 
 
 def _other_values(field: dataclasses.Field) -> dict[str, object]:
@@ -247,9 +263,18 @@ def test_every_setting_a_hub_does_not_read_is_refused_or_named_as_ignored():
         try:
             changed = dataclasses.replace(hub_settings, **values)
         except SettingsError as refused:
-            assert field.name in _HUB_REFUSES, (values, refused.problems)
+            key, words = _HUB_REFUSES.get(field.name, (None, None))
+            assert any(problem == key and words in message for problem, message in refused.problems), (
+                values,
+                refused.problems,
+            )
             continue
         assert field.name not in _HUB_REFUSES, values
-        read = hub.hub_args(changed) != builds or field.name == "tags"  # tags mark every resource
+        built = hub.hub_args(changed)
+        # The field's own value reaches what the hub builds (not only a partner's of a group); tags are checked
+        # on every resource by the tagging tests.
+        value = values[field.name]
+        reaches = not isinstance(value, str | tuple) or str(value).strip("()',") in repr(built)
+        read = (built != builds and reaches) or field.name == "tags"
         ignored = [line for line in ignored_settings(changed, str) if line.startswith(f"{field.name} is set")]
         assert read != bool(ignored), f"{values}: read by the hub {read}, named as ignored {ignored}"
