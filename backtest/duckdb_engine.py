@@ -344,8 +344,8 @@ class DuckDBReplay:
         return "\nUNION ALL\n".join(f"({part})" for part in parts)
 
     def _unreadable(self, connection, files, inputs: _Inputs, folder: Path) -> tuple[set[int], set[int]]:
-        """After DuckDB refused the batch: the files it cannot read on their own, read as the batch reads them,
-        but for those it read as one line of JSON that it reads as whole documents, which come second."""
+        """After DuckDB refused the batch, each file read on its own as the batch reads it: the files DuckDB
+        refuses, and the ones it refused as one line of JSON but reads as whole documents."""
         refused: set[int] = set()
         documents: set[int] = set()
         singles = [_Inputs(records={layout: [index]}) for layout, group in inputs.records.items() for index in group]
@@ -435,8 +435,8 @@ class DuckDBReplay:
             # Unfiltered: DuckDB would copy every flag's expression into a pushed-down filter and work each
             # selector's kind out again per pattern, far slower than writing the few ruled-out rows.
             evaluated = flags.sql("duckdb", copy=False)
-            # The rows' order is the screen's business, not this table's (the report orders them): without
-            # keeping it, DuckDB evaluates the candidates on every core.
+            # This table's row order does not matter (the report orders by file and position), and without
+            # keeping it DuckDB evaluates the candidates on every core.
             connection.execute("SET preserve_insertion_order = false")
             try:
                 connection.execute(f"CREATE TEMP TABLE flagged AS SELECT {flagged_columns}, {body} FROM ({evaluated})")
