@@ -19,6 +19,8 @@ from typing import Any
 from components.login_monitoring_hub_inputs import LoginMonitoringHubInputs
 
 AWS_NAMESPACE = "aws"
+# The detection failedSignInThreshold and failedSignInWindowSeconds tune, and the outlier alarm watches.
+FAILED_SIGN_INS = "failed-console-sign-ins"
 # Namespaces the Pulumi CLI and other tools own; nothing here reads them, nothing here judges them.
 _FOREIGN_NAMESPACES = ("pulumi",)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -115,8 +117,12 @@ def ignored_settings(args: Any, key_of: Callable[[str], str]) -> list[str]:
         unused.append(("link_metrics_to_hub", "only a member with hubStack links its metrics to a hub"))
     if not args.is_hub and not args.contributor_insights:
         unused.append(("top_source_ip_threshold", "only the Contributor Insights alarm uses it (contributorInsights)"))
-    if not args.is_hub and not args.outlier_alarm:
-        unused.append(("outlier_floor", "only the outlier alarm uses it (outlierAlarm)"))
+    failed_sign_ins = any(item.id == FAILED_SIGN_INS for item in args.detections)
+    if not args.is_hub and not failed_sign_ins:
+        why = f"the stack's detections leave {FAILED_SIGN_INS} out (detectionOverrides)"
+        unused += [("failed_sign_in_threshold", why), ("failed_sign_in_window_seconds", why)]
+    if not args.is_hub and not (args.outlier_alarm and failed_sign_ins):
+        unused.append(("outlier_floor", f"only the outlier alarm uses it (outlierAlarm, on {FAILED_SIGN_INS})"))
         if not args.account_dashboard:
             unused.append(("outlier_band_width", "only the outlier alarm and the account dashboard use it"))
     return [

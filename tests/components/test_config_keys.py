@@ -7,8 +7,10 @@ import dataclasses
 import pytest
 
 from components import hub
-from components.config_keys import aws_config_keys, ignored_settings
+from components.config_keys import FAILED_SIGN_INS, aws_config_keys, ignored_settings
+from components.outlier_alarm import DETECTION_ID as OUTLIER_DETECTION
 from components.settings import CONFIG_NAMESPACE, LoginMonitoringArgs, SettingsError, load_settings
+from detections.profiles import resolve_detections
 from offline.plan import main as plan_main
 from offline.stack_config import PROJECT_DIR, StackConfigError, load_stack_config
 from tests.components.program import run_stack
@@ -154,6 +156,16 @@ def test_duplicate_keys_in_a_stack_file_fail_naming_the_key_and_lines(tmp_path):
         ("dev", {"outlierAlarm": False, "outlierFloor": 8}, f"{NS}:outlierFloor is set but ignored: only the outlier"),
         (
             "dev",
+            {"detectionOverrides": ["failed-console-sign-ins.enabled=false"], "failedSignInThreshold": 3},
+            f"{NS}:failedSignInThreshold is set but ignored: the stack's detections leave failed-console-sign-ins out",
+        ),
+        (
+            "dev",
+            {"detectionOverrides": ["failed-console-sign-ins.enabled=false"], "outlierFloor": 8},
+            f"{NS}:outlierFloor is set but ignored: only the outlier alarm uses it",
+        ),
+        (
+            "dev",
             {"outlierAlarm": False, "accountDashboard": False, "outlierBandWidth": 3},
             f"{NS}:outlierBandWidth is set but ignored: only the outlier alarm and the account dashboard",
         ),
@@ -278,3 +290,9 @@ def test_every_setting_a_hub_does_not_read_is_refused_or_named_as_ignored():
         read = (built != builds and reaches) or field.name == "tags"
         ignored = [line for line in ignored_settings(changed, str) if line.startswith(f"{field.name} is set")]
         assert read != bool(ignored), f"{values}: read by the hub {read}, named as ignored {ignored}"
+
+
+def test_the_failed_sign_in_detection_named_in_warnings_is_the_one_the_outlier_alarm_watches():
+    assert FAILED_SIGN_INS == OUTLIER_DETECTION
+    assert any(item.id == FAILED_SIGN_INS for item in resolve_detections("recommended"))
+    assert any(item.id == FAILED_SIGN_INS for item in resolve_detections("cis"))
