@@ -41,13 +41,18 @@ class Progress:
     def update(self, events: int, done_file: bool = False) -> None:
         if done_file:
             self.files += 1
-        if not self.enabled:
-            return
+        if self.enabled:
+            self._draw(self.files / self.total, f"{self.files}/{self.total} files, {events:,} events")
+
+    def percent(self, done: float) -> None:
+        """DuckDB's estimate of how much of the files it has read."""
+        if self.enabled:
+            self._draw(done / 100, f"{done:3.0f}% of {self.total:,} files read by DuckDB")
+
+    def _draw(self, share: float, words: str) -> None:
         width = 30
-        filled = int(width * self.files / self.total)
-        sys.stderr.write(
-            f"\rreplay [{'#' * filled}{'.' * (width - filled)}] {self.files}/{self.total} files, {events:,} events"
-        )
+        filled = int(width * share)
+        sys.stderr.write(f"\rreplay [{'#' * filled}{'.' * (width - filled)}] {words}")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -165,11 +170,20 @@ def main(argv: list[str] | None = None) -> int:
     window = Window(options.since, options.until)
     replay = stack_replay(settings, detections, window=window, report=problems.append)
     if options.engine == "duckdb":
+        progress = Progress(len(files), sys.stderr.isatty())
         try:
-            files_read = replay_files(replay, files, problems.append, memory_limit=options.memory_limit)
+            files_read = replay_files(
+                replay,
+                files,
+                problems.append,
+                memory_limit=options.memory_limit,
+                progress=progress.percent if progress.enabled else None,
+            )
         except (EngineRefused, MemoryLimitError) as error:
+            progress.close()
             print(f"error: {error}", file=sys.stderr)
             return 1
+        progress.close()
     else:
         files_read = _replay_in_python(replay, files, problems)
     result = replay.result()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -258,6 +260,53 @@ def test_without_a_prefilter_every_record_is_evaluated_to_the_same_report(capsys
     monkeypatch.setattr("backtest.duckdb_engine.screen_select", lambda *args, **kwargs: None)
     result = assert_same_report(capsys, str(SAMPLE), str(SAMPLE / "cis-changes.jsonl"))
     assert result["duplicatesSkipped"] == 7 and result["mails"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_duckdb_shows_how_far_its_reading_got_and_prints_the_same_report(capsys, monkeypatch):
+    monkeypatch.setattr("backtest.duckdb_engine._PROGRESS_SECONDS", 0.001)
+    plain = report(capsys, "duckdb", "--format", "json", str(SAMPLE))
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code, out, _ = report(capsys, "duckdb", "--format", "json", str(SAMPLE))
+    assert (code, out) == plain[:2]
+    drawn = terminal.getvalue()
+    files = len([path for path in SAMPLE.rglob("*") if path.is_file()])
+    assert drawn.endswith(f"100% of {files:,} files read by DuckDB\n")
+    shares = [float(part.split("%")[0].rsplit("]", 1)[1]) for part in drawn.strip().split("\r") if part]
+    assert shares == sorted(shares) and shares[0] >= 0 and shares[-1] == 100
+
+
+def test_progress_rises_to_a_hundred_while_duckdb_reads(tmp_path, monkeypatch):
+    from backtest.duckdb_engine import replay_files
+    from components.settings import load_settings
+    from offline.stack_config import load_stack_config
+    from replay.readers import input_files
+    from replay.stack import stack_replay
+
+    monkeypatch.setattr("backtest.duckdb_engine._PROGRESS_SECONDS", 0.0005)
+    events = generated.events(3000, seed=3)
+    for index, event in enumerate(events):
+        event.setdefault("eventTime", f"2024-05-01T10:{index // 100:02d}:00Z")
+        if event.get("eventName") is None:
+            event["eventName"] = "GetObject"
+        event["eventID"] = f"id-{index}"
+    for part in range(10):
+        write_records(tmp_path / f"part-{part:02d}.json.gz", events[part::10])
+    config = load_stack_config("dev")
+    settings = load_settings(lambda key: config.get(f"{config.project}:{key}"))
+    files = input_files([tmp_path], lambda problem: None)
+    watched, plain = stack_replay(settings), stack_replay(settings)
+    shown: list[float] = []
+    replay_files(watched, files, lambda problem: None, progress=shown.append)
+    replay_files(plain, files, lambda problem: None)
+    assert watched.result() == plain.result()
+    assert shown == sorted(shown) and shown[-1] == 100
+    assert any(0 < share < 100 for share in shown), shown  # told while reading, not only at the end
 
 
 def test_a_memory_limit_is_honoured_and_a_report_within_it_is_the_same(capsys):
