@@ -173,13 +173,19 @@ def read_by_python(monkeypatch) -> list[str]:
     return names
 
 
-def test_documents_over_several_lines_are_read_by_duckdb_as_whole_documents(tmp_path, capsys, monkeypatch):
-    events = generated.events(600, seed=11)
+def generated_events(count: int, seed: int) -> list[dict]:
+    """Generated records that are all CloudTrail events (a time and a name each), in an hour, each id once."""
+    events = generated.events(count, seed=seed)
     for index, event in enumerate(events):
-        event.setdefault("eventTime", f"2024-05-01T10:{index // 10:02d}:00Z")
+        event.setdefault("eventTime", f"2024-05-01T10:{index * 60 // count:02d}:00Z")
         if event.get("eventName") is None:
             event["eventName"] = "GetObject"
         event["eventID"] = f"id-{index}"
+    return events
+
+
+def test_documents_over_several_lines_are_read_by_duckdb_as_whole_documents(tmp_path, capsys, monkeypatch):
+    events = generated_events(600, seed=11)
     one_line = json.dumps({"Records": events[:200]})
     (tmp_path / "a-one-line.json.gz").write_bytes(gzip.compress(one_line.encode()))
     (tmp_path / "b-pretty.json").write_text(json.dumps({"Records": events[200:300]}, indent=2))
@@ -289,12 +295,7 @@ def test_progress_rises_to_a_hundred_while_duckdb_reads(tmp_path, monkeypatch):
     from replay.stack import stack_replay
 
     monkeypatch.setattr("backtest.duckdb_engine._PROGRESS_SECONDS", 0.0005)
-    events = generated.events(3000, seed=3)
-    for index, event in enumerate(events):
-        event.setdefault("eventTime", f"2024-05-01T10:{index // 100:02d}:00Z")
-        if event.get("eventName") is None:
-            event["eventName"] = "GetObject"
-        event["eventID"] = f"id-{index}"
+    events = generated_events(3000, seed=3)
     for part in range(10):
         write_records(tmp_path / f"part-{part:02d}.json.gz", events[part::10])
     config = load_stack_config("dev")
