@@ -34,6 +34,10 @@ UTC = ZoneInfo("UTC")
 
 
 def query_for(profile: str, **overrides):
+    return query_of([item.compiled for item in resolve_detections(profile)], **overrides)
+
+
+def query_of(patterns, **overrides):
     arguments = {
         "database": "login_monitoring_management",
         "table": "cloudtrail",
@@ -43,7 +47,7 @@ def query_for(profile: str, **overrides):
         "end": date(2024, 5, 31),
         **overrides,
     }
-    return backtest_query([item.compiled for item in resolve_detections(profile)], SIGNIN, **arguments)
+    return backtest_query(patterns, SIGNIN, **arguments)
 
 
 def flag_expressions(tree: exp.Expression) -> dict[str, str]:
@@ -100,31 +104,13 @@ def test_selectors_the_table_lacks_are_refused_by_name(path):
 
 
 def test_regex_values_become_trino_regexp_like():
-    query = backtest_query(
-        [compile_pattern("{ $.eventName = %^Delete[A-Z]% }")],
-        SIGNIN,
-        database="db",
-        table="cloudtrail",
-        accounts=["111122223333"],
-        regions=[],
-        start=date(2024, 5, 1),
-        end=date(2024, 5, 2),
-    )
+    query = query_of([compile_pattern("{ $.eventName = %^Delete[A-Z]% }")])
     assert "k0 = 's' AND REGEXP_LIKE(s0, '\\ADelete[\\x41-\\x5a]')" in query.sql
 
 
 def test_wildcard_selectors_are_refused_by_name():
     with pytest.raises(UnsupportedPattern, match=r"wildcard selector \$\.resources\[\*\]\.ARN"):
-        backtest_query(
-            [compile_pattern("{ $.resources[*].ARN = %bucket% }")],
-            SIGNIN,
-            database="db",
-            table="cloudtrail",
-            accounts=["111122223333"],
-            regions=[],
-            start=date(2024, 5, 1),
-            end=date(2024, 5, 2),
-        )
+        query_of([compile_pattern("{ $.resources[*].ARN = %bucket% }")])
 
 
 def athena_row(event: dict) -> dict[str, str | None]:
