@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import boto3
+from moto import mock_aws
+
 from detections.pattern import compile_pattern
+from tests.handlers.moto_aws import Aws
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
@@ -248,3 +252,12 @@ def sns_composite_alarm_event(name: str, children: list[str], *, changed: dateti
         ],
     }
     return sns_delivery(notification)
+
+
+def mailer_world(monkeypatch):
+    """moto, with the trail log group's filters read as CloudWatch Logs reads them; a fixture's body."""
+    monkeypatch.setattr("moto.logs.models.EventMessageFilter", EnginePattern)
+    with mock_aws():
+        world = Aws()
+        world.logs = boto3.client("logs", region_name=REGION)
+        yield world

@@ -10,10 +10,8 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from components.alarm_mailer import alarm_name, detections_document
 from components.outlier_alarm import mailed_alarm, outlier_alarm_name
@@ -25,15 +23,14 @@ from handlers.alarm_mailer import MailerConfig, handle, load_detections
 from tests.handlers.alarm_events import (
     ACCOUNT,
     LOG_GROUP,
-    EnginePattern,
     alarm_event,
     composite_alarm_event,
+    mailer_world,
     put_trail_events,
     sns_alarm_event,
     sns_composite_alarm_event,
     sns_delivery,
 )
-from tests.handlers.moto_aws import Aws
 from tests.handlers.published import Recorder, entries
 
 PREFIX = "login-monitoring-prod"
@@ -49,11 +46,7 @@ TOKYO_OFFSET = timedelta(hours=9)
 
 @pytest.fixture
 def aws(monkeypatch):
-    monkeypatch.setattr("moto.logs.models.EventMessageFilter", EnginePattern)
-    with mock_aws():
-        world = Aws()
-        world.logs = boto3.client("logs", region_name="us-east-1")
-        yield world
+    yield from mailer_world(monkeypatch)
 
 
 def config(aws, **changes) -> MailerConfig:

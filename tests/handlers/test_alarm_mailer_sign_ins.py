@@ -7,10 +7,8 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from components.alarm_mailer import alarm_name, detections_document
 from detections.catalog import ACCOUNT, BY_ID, IAM_USER, console_login
@@ -19,8 +17,13 @@ from handlers.alarm_mail import DetectionInfo
 from handlers.alarm_mailer import MailerConfig, handle
 from handlers.signin import parse_signin_event
 from handlers.store import SignInStore
-from tests.handlers.alarm_events import LOG_GROUP, EnginePattern, alarm_event, put_trail_events, sns_alarm_event
-from tests.handlers.moto_aws import Aws
+from tests.handlers.alarm_events import (
+    LOG_GROUP,
+    alarm_event,
+    mailer_world,
+    put_trail_events,
+    sns_alarm_event,
+)
 
 PREFIX = "login-monitoring-prod"
 DETECTIONS = {
@@ -40,11 +43,7 @@ NEW_COUNTRY = "new country: first sign-in from Germany (DE) in 90 days (before: 
 
 @pytest.fixture
 def aws(monkeypatch):
-    monkeypatch.setattr("moto.logs.models.EventMessageFilter", EnginePattern)
-    with mock_aws():
-        world = Aws()
-        world.logs = boto3.client("logs", region_name="us-east-1")
-        yield world
+    yield from mailer_world(monkeypatch)
 
 
 def stamp(moment: datetime) -> str:
