@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.alert_topic import CLOUDWATCH
 from components.aws_context import AwsContext, with_stream_suffix
 from components.lambda_package import handler_archive, wired_function
 from components.policies import allow, document
@@ -26,7 +27,6 @@ from handlers.alarm_mail import DETECTIONS_FILE
 from handlers.store import PRINCIPAL_INDEX
 
 ALARM_MAILER_HANDLER = "handlers.alarm_mailer.handler"
-CLOUDWATCH = "cloudwatch.amazonaws.com"
 SNS = "sns.amazonaws.com"
 # Listing a burst's events and publishing takes seconds; the handler keeps time back for the mail.
 TIMEOUT_SECONDS = 60
